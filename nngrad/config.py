@@ -1,0 +1,63 @@
+"""Settings from ``configs/default.yaml``, overridden by a user's ``--config FILE``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import SpecError
+
+_HERE = Path(__file__).resolve().parent
+
+
+class ConfigError(SpecError):
+    """A settings file is invalid."""
+
+
+def bundled(folder: str, name: str) -> Path:
+    """A file shipped with nngrad: ``configs/`` or ``sample_nets/`` (installed, or in a checkout)."""
+    for base in (_HERE / folder, _HERE.parent / folder):
+        if (base / name).is_file():
+            return base / name
+    raise FileNotFoundError(f"{folder}/{name} is missing from this installation of nngrad")
+
+
+def load_config(path=None) -> dict:
+    """The settings: the defaults with ``path``'s values laid over them, checked key by key."""
+    settings = _read(bundled("configs", "default.yaml"))
+    if path is not None:
+        _merge(settings, _read(Path(path)), (), str(path))
+    return settings
+
+
+def _read(path: Path) -> dict:
+    from .loader import read_bytes
+    from .yamlread import compose, to_python
+
+    try:
+        data = read_bytes(str(path), str(path)).decode("utf-8-sig")
+        root = compose(data)
+        value = {} if root is None else to_python(root)
+    except UnicodeDecodeError:
+        raise ConfigError("is not UTF-8 text", file=str(path)) from None
+    except SpecError as e:
+        raise ConfigError(e.message, path=e.path, file=str(path), line=e.line) from None
+    if not isinstance(value, dict):
+        raise ConfigError("must be a mapping of settings", file=str(path))
+    return value
+
+
+def _merge(base: dict, override: dict, path: tuple, file: str) -> None:
+    for key, value in override.items():
+        here = (*path, key)
+        if key not in base:
+            raise ConfigError(f"unknown setting; known: {', '.join(map(str, base))}",
+                              path=here, file=file)
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError("must be a mapping of settings", path=here, file=file)
+            _merge(base[key], value, here, file)
+        elif type(value) is not type(base[key]) or (isinstance(value, int) and value < 0):
+            raise ConfigError(f"must be a non-negative {type(base[key]).__name__}, not {value!r}",
+                              path=here, file=file)
+        else:
+            base[key] = value

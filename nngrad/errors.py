@@ -1,0 +1,81 @@
+"""Errors that nngrad raises for bad input, each carrying the place it concerns.
+
+Every error derives from ``NngradError``. The command line turns one into a single line
+``nngrad: error: FILE:LINE: PLACE: message`` and the error's ``exit_code``; the Python API
+lets it propagate.
+"""
+
+from __future__ import annotations
+
+
+class NngradError(Exception):
+    """Base class of every error nngrad raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}" if self.file else self.message
+
+
+class SpecError(NngradError):
+    """A network spec is invalid: unreadable, malformed, wrong shapes, unknown names.
+
+    ``path`` locates the problem inside the spec as keys and indices, e.g.
+    ``("layers", 1, "W", 3, 0)``; ``place`` renders it in the result names' terms (``W2[3][0]``,
+    layers counted from 1, entries from 0 as in NumPy). ``line`` is the YAML line, when known.
+    """
+
+    def __init__(self, message: str, *, path: tuple = (), file: str | None = None,
+                 line: int | None = None):
+        super().__init__(message, file=file)
+        self.path = tuple(path)
+        self.line = line
+
+    @property
+    def place(self) -> str:
+        return place_name(self.path)
+
+    def located(self, *, file: str | None = None, line: int | None = None) -> "SpecError":
+        """This error with a file name and a line filled in where they were missing."""
+        self.file = self.file or file
+        self.line = self.line if self.line is not None else line
+        return self
+
+    def __str__(self) -> str:
+        where = [self.file] if self.file else []
+        if self.line is not None:
+            where = [f"{self.file or '<spec>'}:{self.line}"]
+        if self.place:
+            where.append(self.place)
+        return ": ".join([*where, self.message])
+
+
+class OutputError(NngradError):
+    """An output file could not be written."""
+
+
+def place_name(path: tuple) -> str:
+    """``("layers", 1, "W", 3, 0)`` -> ``W2[3][0]``; ``("loss", "reduction")`` -> ``loss.reduction``."""
+    if not path:
+        return ""
+    if path[0] == "layers" and len(path) >= 2 and isinstance(path[1], int):
+        layer = path[1] + 1
+        if len(path) == 2:
+            return f"layer {layer}"
+        key, rest = path[2], path[3:]
+        if key in ("W", "b"):
+            return f"{key}{layer}" + _indices(rest)
+        return f"layer {layer} {key}" + "".join(f".{k}" for k in rest)
+    head, rest = str(path[0]), path[1:]
+    if all(isinstance(k, int) for k in rest):
+        return head + _indices(rest)
+    return ".".join(str(k) for k in path)
+
+
+def _indices(keys: tuple) -> str:
+    return "".join(f"[{k}]" for k in keys)

@@ -1,0 +1,233 @@
+"""Load a network spec from YAML or NPZ into a validated ``Network``.
+
+Every problem becomes a ``SpecError`` that names the file, the place (``W2``, ``X[0][3]``,
+``layer 2 activation``) and, for YAML, the line. NPZ members are read with
+``allow_pickle=False``: nothing in a spec is ever unpickled or executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import sys
+import zipfile
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .errors import SpecError
+from .network import Layer, Network
+
+SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers")
+NPZ_OPTIONAL = ("layout", "reduction", "dtype")
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def load(source, *, name: str | None = None) -> Network:
+    """Load a spec from a path (YAML or NPZ, told apart by content), or ``-`` for standard input.
+
+    Raises ``SpecError`` with the file, place and line of the first problem.
+    """
+    source = os.fspath(source)
+    name = name or ("<stdin>" if source == "-" else source)
+    data = read_bytes(source, name)
+    try:
+        if data.startswith(ZIP_MAGIC) or (source.endswith(".npz") and source != "-"):
+            return from_npz(data)
+        return from_yaml(data)
+    except SpecError as e:
+        raise e.located(file=name) from None
+
+
+def read_bytes(source: str, name: str) -> bytes:
+    """The bytes of a file, or of standard input for ``-``; SpecError if it cannot be read."""
+    try:
+        if source == "-":
+            return sys.stdin.buffer.read()
+        with open(source, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise SpecError("no such file", file=name) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a spec file", file=name) from None
+    except PermissionError:
+        raise SpecError("permission denied", file=name) from None
+    except OSError as e:
+        raise SpecError(f"cannot be read: {e.strerror or e}", file=name) from None
+
+
+def from_yaml(data: bytes) -> Network:
+    """A Network from the bytes of a YAML (or JSON) spec."""
+    from .yamlread import compose, line_of, to_python
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
+    root = compose(text)
+    if root is None:
+        raise SpecError("is empty; a spec is a mapping with X, T, layers and loss")
+    try:
+        spec = to_python(root)
+        return from_mapping(spec)
+    except SpecError as e:
+        raise e.located(line=line_of(root, e.path)) from None
+
+
+def from_mapping(spec) -> Network:
+    """A Network from a spec already parsed to plain data (mappings, lists, numbers)."""
+    if not isinstance(spec, dict):
+        raise SpecError(f"is a {_kind(spec)}; a spec is a mapping with X, T, layers and loss")
+    _known_keys(spec, SPEC_KEYS, ())
+    for key in ("X", "T", "layers"):
+        if key not in spec:
+            raise SpecError(f"the spec has no {key}")
+    layers = spec["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise SpecError("must be a non-empty list of layers", path=("layers",))
+    built = []
+    for i, layer in enumerate(layers):
+        path = ("layers", i)
+        if not isinstance(layer, dict):
+            raise SpecError(f"is a {_kind(layer)}; a layer is a mapping with W, b and activation",
+                            path=path)
+        _known_keys(layer, ("W", "b", "activation"), path)
+        if "W" not in layer:
+            raise SpecError("has no W", path=path)
+        if "activation" not in layer:
+            raise SpecError("has no activation (write `activation: identity` for none)", path=path)
+        b = layer.get("b")
+        built.append(Layer(numbers(layer["W"], (*path, "W")),
+                           None if b is None else numbers(b, (*path, "b")),
+                           layer["activation"]))
+    return Network(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
+                   loss=spec.get("loss", "mse"), layout=spec.get("layout", "rows"),
+                   dtype=spec.get("dtype", "float64"))
+
+
+def numbers(value, path: tuple) -> np.ndarray:
+    """Nested lists of numbers (1-D or 2-D) as a float64 array; names the first bad entry."""
+    if not isinstance(value, list):
+        raise SpecError(f"is {_describe(value)}; a list of numbers was expected", path=path)
+    if not value:
+        raise SpecError("is empty", path=path)
+    if isinstance(value[0], list):
+        width = len(value[0])
+        for i, row in enumerate(value):
+            if not isinstance(row, list):
+                raise SpecError(f"is {_describe(row)}, but row 0 is a list: every row must be a "
+                                "list of the same length", path=(*path, i))
+            if len(row) != width:
+                raise SpecError(f"has {len(row)} entries but row 0 has {width}: every row must "
+                                "be as long", path=(*path, i))
+            _check_numbers(row, (*path, i))
+    else:
+        _check_numbers(value, path)
+    try:
+        return np.array(value, dtype=np.float64)
+    except OverflowError:
+        big = next(i for i, x in enumerate(np.ravel(np.array(value, dtype=object)))
+                   if abs(x) > 1e308)
+        index = np.unravel_index(big, np.shape(value))
+        raise SpecError("is too large for a float64", path=(*path, *map(int, index))) from None
+
+
+def _check_numbers(row: list, path: tuple) -> None:
+    for j, x in enumerate(row):
+        if type(x) is not float and (type(x) is not int):
+            raise SpecError(f"is {_describe(x)}; a number was expected", path=(*path, j))
+
+
+def _describe(x) -> str:
+    if isinstance(x, (list, dict)):
+        return f"a {_kind(x)}"
+    if x is None or isinstance(x, bool):
+        return {None: "null", True: "true", False: "false"}[x]
+    return repr(x)
+
+
+def _kind(x) -> str:
+    return {dict: "mapping", list: "list", str: "string", type(None): "null"}.get(
+        type(x), type(x).__name__)
+
+
+def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
+    for key in mapping:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise SpecError(f"unknown key {key!r}{hint}; expected {', '.join(known)}",
+                            path=(*path, key))
+
+
+def from_npz(data: bytes) -> Network:
+    """A Network from the bytes of an NPZ spec (arrays X, T, W1.., b1.., activations, loss)."""
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
+        raise SpecError("is not a valid NPZ file") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise SpecError("is a single .npy array, not an NPZ spec")
+    with archive:
+        arrays = {key: _member(archive, key) for key in archive.files}
+    return from_arrays(arrays)
+
+
+def _member(archive, key: str) -> np.ndarray:
+    try:
+        return archive[key]
+    except ValueError as e:
+        if "allow_pickle" in str(e):
+            raise SpecError("holds Python objects, which nngrad never unpickles", path=(key,)) from None
+        raise SpecError(f"is not a valid .npy array: {e}", path=(key,)) from None
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise SpecError(f"cannot be read: {e}", path=(key,)) from None
+
+
+def from_arrays(arrays: dict) -> Network:
+    """A Network from the NPZ layout's arrays: X, T, W1..WL, b1..bL, activations, loss, ..."""
+    for key in ("X", "T", "activations", "loss"):
+        if key not in arrays:
+            raise SpecError(f"the NPZ has no member {key!r}")
+    names = _strings(arrays["activations"], "activations")
+    L = len(names)
+    known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL,
+             *(f"{p}{l}" for l in range(1, L + 1) for p in "Wb"))
+    _known_keys(arrays, known, ())
+    layers = []
+    for l, spec in enumerate(names, start=1):
+        if f"W{l}" not in arrays:
+            raise SpecError(f"the NPZ has {L} activations but no member W{l}")
+        layers.append(Layer(arrays[f"W{l}"], arrays.get(f"b{l}"), _activation(spec, l)))
+    options = {key: _string(arrays[key], key) for key in NPZ_OPTIONAL if key in arrays}
+    return Network(X=arrays["X"], T=arrays["T"], layers=layers, loss=_string(arrays["loss"], "loss"),
+                   **options)
+
+
+def _activation(spec: str, l: int):
+    """``"leaky_relu:0.2"`` -> ``{"name": "leaky_relu", "alpha": 0.2}``; a plain name as is."""
+    name, sep, arg = spec.partition(":")
+    if not sep:
+        return name
+    params = ACTIVATIONS[name].params if name in ACTIVATIONS else {}
+    path = ("layers", l - 1, "activation")
+    if len(params) != 1:
+        raise SpecError(f"{spec!r}: {name} takes no parameter", path=path)
+    try:
+        return {"name": name, next(iter(params)): float(arg)}
+    except ValueError:
+        raise SpecError(f"{spec!r}: {arg!r} is not a number", path=path) from None
+
+
+def _strings(a: np.ndarray, key: str) -> list[str]:
+    if a.dtype.kind not in "US" or a.ndim != 1:
+        raise SpecError("must be a 1-D array of strings, one activation name per layer", path=(key,))
+    return [s.decode() if isinstance(s, bytes) else str(s) for s in a.tolist()]
+
+
+def _string(a: np.ndarray, key: str) -> str:
+    if a.dtype.kind not in "US" or a.size != 1:
+        raise SpecError("must be a single string (a 0-d string array)", path=(key,))
+    s = a.reshape(()).item()
+    return s.decode() if isinstance(s, bytes) else s

@@ -1,0 +1,283 @@
+"""The network spec as validated data: ``Network`` and ``Layer``.
+
+A ``Network`` is checked when it is made: every name is known and every shape fits, or
+``SpecError`` says where (``W2``, ``layer 3 activation``) and what shape was needed, in the
+spec's own layout. The arrays are kept as given (only cast to the dtype), so that each
+gradient can be returned in exactly the shape of its parameter.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from .activations import ACTIVATIONS, ALIASES
+from .errors import SpecError
+from .losses import LOSSES, REDUCTIONS
+
+LAYOUTS = ("rows", "columns")
+DTYPES = ("float64", "float32")
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One dense layer: ``Z = A_prev @ W + b`` (rows) or ``Z = W @ A_prev + b`` (columns), ``A = f(Z)``.
+
+    ``activation`` is a name or a mapping ``{"name": ..., **params}``; ``b=None`` means zeros.
+    """
+
+    W: Any
+    b: Any = None
+    activation: Any = "identity"
+    params: Mapping = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A validated network: inputs ``X``, targets ``T``, layers, loss, layout and dtype.
+
+    Rows layout: X (m, n0), W_l (n_{l-1}, n_l), b_l (n_l,) or (1, n_l), T (m, n_L).
+    Columns layout: X (n0, m), W_l (n_l, n_{l-1}), b_l (n_l,) or (n_l, 1), T (n_L, m).
+    ``cross_entropy`` also takes T as m integer class labels. ``loss`` is a name or a mapping
+    ``{"name": ..., "reduction": ...}``; ``reduction=None`` takes the loss's default.
+    """
+
+    X: Any
+    T: Any
+    layers: tuple
+    loss: Any = "mse"
+    reduction: str | None = None
+    layout: str = "rows"
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        _validate(self)
+
+    @property
+    def labels(self) -> bool:
+        """True when T holds integer class labels rather than an array shaped like Y."""
+        return self.T.ndim == 1
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Layer widths n0, n1, ..., nL."""
+        return (_in_rows(self.X, self.layout).shape[1],
+                *(_in_rows(layer.W, self.layout).shape[1] for layer in self.layers))
+
+    @property
+    def batch(self) -> int:
+        """The number of examples m."""
+        return _in_rows(self.X, self.layout).shape[0]
+
+
+def _in_rows(a: np.ndarray, layout: str) -> np.ndarray:
+    return a if layout == "rows" else a.T
+
+
+def _shape(rows_shape: tuple, layout: str) -> tuple:
+    return tuple(rows_shape) if layout == "rows" else tuple(reversed(rows_shape))
+
+
+def _set(obj, name, value):
+    object.__setattr__(obj, name, value)
+
+
+def _choice(value, choices, path, what) -> str:
+    if isinstance(value, str) and value in choices:
+        return value
+    near = difflib.get_close_matches(str(value), list(choices), n=1)
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    raise SpecError(f"unknown {what} {value!r}{hint}; expected one of: {', '.join(choices)}",
+                    path=path)
+
+
+def _named(spec, path, what) -> tuple[str, dict]:
+    """``"relu"`` or ``{"name": "relu", ...}`` -> ("relu", {...})."""
+    if isinstance(spec, Mapping):
+        if "name" not in spec:
+            raise SpecError(f"a {what} written as a mapping needs a 'name'", path=path)
+        return spec["name"], {k: v for k, v in spec.items() if k != "name"}
+    return spec, {}
+
+
+def _array(value, path, dtype, what="numbers") -> np.ndarray:
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError) as e:
+        raise SpecError(f"is not an array of {what}: {e}", path=path) from None
+    if a.dtype.kind not in "iuf":
+        raise SpecError(f"must hold {what}, not {_kind_name(a)}", path=path)
+    if a.size == 0:
+        raise SpecError("is empty", path=path)
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        raise SpecError(f"is {a[bad]}; every number must be finite", path=(*path, *bad))
+    with np.errstate(over="ignore"):
+        out = a.astype(dtype, copy=False)
+    if not np.isfinite(out).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        raise SpecError(f"is {a[bad]}, too large for {dtype}", path=(*path, *bad))
+    return out
+
+
+def _kind_name(a: np.ndarray) -> str:
+    return {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects",
+            "c": "complex numbers", "V": "records"}.get(a.dtype.kind, str(a.dtype))
+
+
+def _dims(n_rows: int, n_cols: int, layout: str) -> str:
+    return str(_shape((n_rows, n_cols), layout)).replace("'", "")
+
+
+def _validate(net: Network) -> None:
+    layout = _choice(net.layout, LAYOUTS, ("layout",), "layout")
+    dtype = _choice(net.dtype, DTYPES, ("dtype",), "dtype")
+    loss_name, loss_opts = _named(net.loss, ("loss",), "loss")
+    loss_name = _choice(loss_name, LOSSES, ("loss",), "loss")
+    reduction = loss_opts.pop("reduction", None) or net.reduction or LOSSES[loss_name].reduction
+    reduction = _choice(reduction, REDUCTIONS, ("loss", "reduction"), "reduction")
+    if loss_opts:
+        raise SpecError(f"unknown loss option {next(iter(loss_opts))!r}; only 'reduction' is taken",
+                        path=("loss",))
+    for name, value in (("layout", layout), ("dtype", dtype), ("loss", loss_name),
+                        ("reduction", reduction)):
+        _set(net, name, value)
+
+    X = _array(net.X, ("X",), dtype)
+    if X.ndim != 2:
+        raise SpecError(f"is {X.ndim}-D with shape {X.shape}; it must be 2-D, "
+                        f"{_dims('m', 'n0', layout)} in the {layout} layout "
+                        f"(one example is written [[...]])", path=("X",))
+    _set(net, "X", X)
+    if not isinstance(net.layers, (list, tuple)) or not net.layers:
+        raise SpecError("must be a non-empty list of layers", path=("layers",))
+    layers, n_in = [], X.shape[1] if layout == "rows" else X.shape[0]
+    for i, spec in enumerate(net.layers):
+        try:
+            layers.append(_layer(spec, i, n_in, layout, dtype))
+        except SpecError as e:
+            if e.path == ("layers", i, "W") and _chain_fits(X, net.layers, _other(layout)):
+                e.message += (f"; X and every W fit the {_other(layout)} layout: "
+                              f"did you mean `layout: {_other(layout)}`?")
+            raise
+        n_in = _in_rows(layers[-1].W, layout).shape[1]
+    _set(net, "layers", tuple(layers))
+    _set(net, "T", _targets(net, layers[-1], loss_name))
+
+
+def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
+    path = ("layers", i)
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"W", "b", "activation"}
+        if unknown:
+            raise SpecError(f"unknown key {sorted(unknown)[0]!r}; a layer has W, b and activation",
+                            path=path)
+        if "W" not in spec:
+            raise SpecError("has no W", path=path)
+        spec = Layer(spec["W"], spec.get("b"), spec.get("activation", "identity"))
+    elif not isinstance(spec, Layer):
+        raise SpecError("must be a mapping with W, b and activation", path=path)
+
+    W = _array(spec.W, (*path, "W"), dtype)
+    feeds = "X" if i == 0 else f"A{i}"
+    if W.ndim != 2:
+        raise SpecError(f"is {W.ndim}-D with shape {W.shape}; it must be 2-D, "
+                        f"{_dims(n_in, 'n_out', layout)} in the {layout} layout", path=(*path, "W"))
+    Wr = _in_rows(W, layout)
+    if Wr.shape[0] != n_in:
+        raise SpecError(_w_mismatch(W, n_in, feeds, layout), path=(*path, "W"))
+    n_out = Wr.shape[1]
+
+    if spec.b is None:
+        b = np.zeros(n_out, dtype=dtype)
+    else:
+        b = _array(spec.b, (*path, "b"), dtype)
+        allowed = [(n_out,), _shape((1, n_out), layout)]
+        if b.shape not in allowed:
+            raise SpecError(f"is {b.shape}; with W{i + 1} {W.shape} it must be "
+                            f"{allowed[0]} or {allowed[1]} in the {layout} layout", path=(*path, "b"))
+
+    name, params = _named(spec.activation, (*path, "activation"), "activation")
+    name = ALIASES.get(name, name) if isinstance(name, str) else name
+    name = _choice(name, ACTIVATIONS, (*path, "activation"), "activation")
+    params = {**ACTIVATIONS[name].params, **params, **dict(spec.params)}
+    for key, value in params.items():
+        if key not in ACTIVATIONS[name].params:
+            raise SpecError(f"{name} takes no parameter {key!r}", path=(*path, "activation", key))
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not np.isfinite(value):
+            raise SpecError(f"must be a finite number, not {value!r}", path=(*path, "activation", key))
+        params[key] = float(value)
+    return Layer(W, b, name, params)
+
+
+def _w_mismatch(W, n_in, feeds, layout) -> str:
+    msg = (f"is {W.shape}, but {feeds} has {_count(n_in, 'feature')}, so in the {layout} layout "
+           "it must be ")
+    if _in_rows(W, _other(layout)).shape[0] == n_in:
+        return msg + f"{W.T.shape}: did you mean its transpose?"
+    return msg + _dims(n_in, "n_out", layout)
+
+
+def _other(layout: str) -> str:
+    return "columns" if layout == "rows" else "rows"
+
+
+def _chain_fits(X, layers, layout: str) -> bool:
+    """Whether X and every W chain together in ``layout`` (for a hint; no other check)."""
+    try:
+        n = _in_rows(np.asarray(X), layout).shape[1]
+        for layer in layers:
+            W = np.asarray(layer["W"] if isinstance(layer, Mapping) else layer.W)
+            if W.ndim != 2 or _in_rows(W, layout).shape[0] != n:
+                return False
+            n = _in_rows(W, layout).shape[1]
+        return True
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
+        return False
+
+
+def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
+    layout, X = net.layout, net.X
+    m = _in_rows(X, layout).shape[0]
+    n_out = _in_rows(last.W, layout).shape[1]
+    L = len(net.layers)
+    if loss == "cross_entropy" and last.activation != "softmax":
+        raise SpecError(f"cross_entropy needs a softmax output layer, but layer {L} is "
+                        f"{last.activation}", path=("layers", L - 1, "activation"))
+    T = np.asarray(net.T) if not isinstance(net.T, np.ndarray) else net.T
+    if loss == "cross_entropy" and T.ndim == 1:
+        return _labels(T, m, n_out)
+    T = _array(net.T, ("T",), net.dtype)
+    need = _shape((m, n_out), layout)
+    if T.shape != need:
+        hint = ""
+        if T.shape == need[::-1]:
+            hint = ": did you mean its transpose?"
+        elif T.ndim == 1 and T.size == m * n_out:
+            hint = " (write one row per example, as [[...], ...])" if layout == "rows" else ""
+        raise SpecError(f"is {T.shape}; the output A{L} is {need} in the {layout} layout "
+                        f"({_count(m, 'example')}, {_count(n_out, 'output')}), and T must match "
+                        f"it{hint}", path=("T",))
+    if loss == "bce" and ((T < 0) | (T > 1)).any():
+        bad = tuple(int(i) for i in np.argwhere((T < 0) | (T > 1))[0])
+        raise SpecError(f"is {T[bad]}; bce needs targets in [0, 1]", path=("T", *bad))
+    return T
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _labels(T, m: int, n_classes: int) -> np.ndarray:
+    T = _array(T, ("T",), np.float64, "class labels")
+    if T.shape != (m,):
+        raise SpecError(f"holds {T.shape[0]} class labels, but X has {m} examples", path=("T",))
+    bad = np.flatnonzero((T != np.round(T)) | (T < 0) | (T >= n_classes))
+    if bad.size:
+        raise SpecError(f"is {T[bad[0]]}; a class label must be an integer from 0 to {n_classes - 1}",
+                        path=("T", int(bad[0])))
+    return T.astype(np.intp)

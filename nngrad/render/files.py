@@ -1,0 +1,32 @@
+"""Write a result to a file, atomically: ``.npz`` (one array per name, and ``loss``) or ``.json``."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..atomic import atomic_write
+from ..errors import NngradError
+from .jsondoc import result_document, to_json
+
+FORMATS = (".npz", ".json")
+
+
+def output_format(path) -> str:
+    """The format of an output path from its extension, ``.npz`` or ``.json``; NngradError if neither."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in FORMATS:
+        raise NngradError(f"cannot tell the output format from the extension {ext or '(none)'!r}; "
+                          f"use {' or '.join(FORMATS)}", file=os.fspath(path))
+    return ext
+
+
+def save_result(res, path) -> None:
+    """Write ``res`` to ``path``, its format chosen by the extension; exactly ``path`` is written."""
+    if output_format(path) == ".json":
+        with atomic_write(path, "w") as f:
+            f.write(to_json(result_document(res)) + "\n")
+    else:
+        with atomic_write(path, "wb") as f:
+            np.savez(f, **res.tensors, loss=np.asarray(res.loss, dtype=res.dtype))

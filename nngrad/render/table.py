@@ -1,0 +1,59 @@
+"""Human output: one rich table per layer (name, shape, values), the loss above them.
+
+Arrays print as NumPy prints them, summarised past ``threshold`` entries, so a big result
+stays a screenful. Colour only on a terminal; rich honours ``NO_COLOR``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import KINDS
+
+
+def reduction_text(res) -> str:
+    """What the loss's sum is divided by, in words: ``mean over 6 elements of Y``."""
+    Y = res[f"A{res.n_layers}"]
+    m = Y.shape[0] if res.layout == "rows" else Y.shape[1]
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    return {"mean": f"mean over {plural(Y.size, 'element')} of Y",
+            "sum": "sum, not divided",
+            "batch_mean": f"sum divided by the batch, {plural(m, 'example')}"}[res.reduction]
+
+
+def format_array(a: np.ndarray, *, precision: int, threshold: int, edgeitems: int,
+                 width: int) -> str:
+    """``a`` as NumPy prints it, summarised with ``...`` past ``threshold`` entries."""
+    return np.array2string(np.asarray(a), precision=precision, threshold=threshold,
+                           edgeitems=edgeitems, max_line_width=max(width, 20), suppress_small=False)
+
+
+def render_table(res, console, *, title: str = "", precision: int = 4, threshold: int = 64,
+                 edgeitems: int = 3) -> None:
+    """Print ``res`` to a rich ``console``: a header with the loss, then one table per layer."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    head = Text()
+    if title:
+        head.append(title, style="bold")
+        head.append(f"  {res.layout} layout, {res.dtype}\n", style="dim")
+    head.append("loss ", style="bold")
+    head.append(f"{res.loss:.10g}", style="bold green")
+    head.append(f"  ({res.loss_name}, {reduction_text(res)})", style="dim")
+    console.print(head)
+    values_width = console.width - 24
+    for l, activation in enumerate(res.activations, start=1):
+        table = Table(title=f"layer {l}: {activation}, W{l} {res[f'dW{l}'].shape}", title_justify="left",
+                      box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("shape", style="dim", no_wrap=True)
+        table.add_column("values", overflow="fold")
+        for kind in KINDS:
+            a = res[f"{kind}{l}"]
+            table.add_row(f"{kind}{l}", str(a.shape),
+                          format_array(a, precision=precision, threshold=threshold,
+                                       edgeitems=edgeitems, width=values_width))
+        console.print()
+        console.print(table)

@@ -1,0 +1,131 @@
+"""Read YAML as plain data only: mappings, lists, strings, numbers, booleans and null.
+
+The text is composed into a node tree (libyaml's C parser when PyYAML has it; nodes only, so
+no object is ever constructed from a tag), then converted here: any tag outside plain data is
+refused, as are aliases, complex keys and duplicate keys. The node tree is kept so that an
+error found later can be given the line of the value it concerns (``line_of``).
+
+Numbers: YAML 1.1 as PyYAML reads them, plus the YAML 1.2 / JSON exponent form ``1e-3``,
+which PyYAML alone would read as a string. A quoted number stays a string.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import SpecError
+
+_PREFIX = "tag:yaml.org,2002:"
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
+MAX_DEPTH = 64
+
+
+def compose(text: str):
+    """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = e.problem or e.context or "invalid YAML"
+        if "expected a single document" in str(e.context):
+            what = "holds several YAML documents; a spec is one document"
+        line = mark.line + 1 if mark else None
+        col = f" (column {mark.column + 1})" if mark else ""
+        raise SpecError(f"invalid YAML: {what}{col}", line=line) from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"invalid YAML: {e}".splitlines()[0]) from None
+
+
+def to_python(node, path: tuple = ()):
+    """Plain Python data from a node tree; SpecError names the path and line of anything else."""
+    import yaml
+
+    constructor = yaml.constructor.SafeConstructor()
+    return _convert(node, path, constructor, set())
+
+
+def _convert(node, path, constructor, seen):
+    import yaml
+
+    if len(path) > MAX_DEPTH:
+        raise _error(node, path, f"is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node, path, constructor)
+    if id(node) in seen:
+        raise _error(node, path, "reuses an anchor (*alias); aliases are not supported in a spec")
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        _plain_tag(node, path, "seq")
+        return [_convert(item, (*path, i), constructor, seen) for i, item in enumerate(node.value)]
+    _plain_tag(node, path, "map")
+    out = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _error(key_node, path, "has a key that is not a plain name")
+        key = _scalar(key_node, path, constructor)
+        if key in out:
+            raise _error(key_node, (*path, key), "is given twice; every key may appear once")
+        out[key] = _convert(value_node, (*path, key), constructor, seen)
+    return out
+
+
+def _scalar(node, path, constructor):
+    tag = node.tag
+    if tag == _PREFIX + "str":
+        if not node.style and _EXPONENT_FLOAT.match(node.value):
+            return float(node.value)
+        return node.value
+    if tag == _PREFIX + "float":
+        try:
+            return float(node.value)
+        except ValueError:
+            pass
+    builders = {"int": constructor.construct_yaml_int, "float": constructor.construct_yaml_float,
+                "bool": constructor.construct_yaml_bool, "null": constructor.construct_yaml_null}
+    kind = tag[len(_PREFIX):] if tag.startswith(_PREFIX) else None
+    if kind not in builders:
+        raise _error(node, path, f"{node.value!r} has the tag {_short(tag)}; a spec holds only "
+                                 "numbers, strings, lists and mappings (quote it for a string)")
+    try:
+        return builders[kind](node)
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        raise _error(node, path, f"{node.value!r} is not a valid {kind}") from None
+
+
+def _plain_tag(node, path, kind):
+    if node.tag != _PREFIX + kind:
+        raise _error(node, path, f"has the tag {_short(node.tag)}; a spec holds only numbers, "
+                                 "strings, lists and mappings")
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_PREFIX):] if tag.startswith(_PREFIX) else tag
+
+
+def _error(node, path, message) -> SpecError:
+    return SpecError(message, path=path, line=node.start_mark.line + 1)
+
+
+def line_of(root, path: tuple) -> int | None:
+    """The line (from 1) of the deepest node along ``path`` in the tree ``root``."""
+    import yaml
+
+    node, line = root, None
+    for key in path:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value
+                         if isinstance(k, yaml.ScalarNode) and k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) \
+                and 0 <= key < len(node.value):
+            node = node.value[key]
+        else:
+            node = None
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
