@@ -1,0 +1,47 @@
+"""Shared helpers: small random specs as plain dicts, usable by nngrad and by the oracle."""
+
+import numpy as np
+import pytest
+
+import nngrad
+from nngrad.loader import from_mapping
+
+REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "sample_nets"
+
+
+def random_spec(seed=0, widths=(3, 4, 2), hidden="tanh", output="identity", loss="mse",
+                layout="rows", bias="vector", m=5, labels=False):
+    """A random spec (plain lists) with the given widths; T fits the loss."""
+    rng = np.random.default_rng(seed)
+    rows = layout == "rows"
+    shape = (lambda r, c: (r, c)) if rows else (lambda r, c: (c, r))
+    layers = []
+    for l, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
+        layer = {"W": rng.normal(0, 0.8, shape(n_in, n_out)).tolist(),
+                 "activation": output if l == len(widths) - 2 else hidden}
+        if bias == "vector":
+            layer["b"] = rng.normal(0, 0.5, n_out).tolist()
+        elif bias == "2d":
+            layer["b"] = rng.normal(0, 0.5, shape(1, n_out)).tolist()
+        layers.append(layer)
+    n_out = widths[-1]
+    if loss == "cross_entropy":
+        classes = rng.integers(0, n_out, m)
+        T = classes.tolist() if labels else (np.eye(n_out)[classes] if rows else np.eye(n_out)[classes].T).tolist()
+    elif loss == "bce":
+        T = rng.uniform(0, 1, shape(m, n_out)).round(2).tolist()
+    else:
+        T = rng.normal(0, 1, shape(m, n_out)).tolist()
+    return {"layout": layout, "loss": loss, "X": rng.normal(0, 1, shape(m, widths[0])).tolist(),
+            "T": T, "layers": layers}
+
+
+def network(spec, dtype=None):
+    """An nngrad Network from a plain spec dict."""
+    return from_mapping(spec if dtype is None else {**spec, "dtype": dtype})
+
+
+@pytest.fixture
+def samples():
+    return SAMPLES
