@@ -1,7 +1,8 @@
 """The ``nngrad`` command line: parse arguments, call the core, render the result.
 
 Errors are translated here, and only here, into one line on standard error and an exit
-status: 2 for bad input or usage, 1 for non-finite results, 130 for Ctrl-C, 70 for a bug.
+status: 2 for bad input or usage, 1 for non-finite results, 130 for Ctrl-C, 70 for a bug,
+141 when standard output is closed early (as a shell reports SIGPIPE).
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from . import __version__
 from .errors import NngradError
 
 BUNDLED_EXAMPLE = "01_relu_mse.yaml"
-EXIT_NONFINITE, EXIT_INTERRUPTED, EXIT_BUG = 1, 130, 70
+EXIT_NONFINITE, EXIT_INTERRUPTED, EXIT_BUG, EXIT_PIPE = 1, 130, 70, 141
+
+
+class _PipeClosed(Exception):
+    """Standard output was closed by its reader (``| head``): stop quietly."""
 
 EXAMPLES = """\b
 Examples:
@@ -67,7 +72,11 @@ def run(spec: str | None, fmt: str, output: str | None, config_path: str | None)
     if output:
         save_result(res, output)
     if not output or _given(click.get_current_context(), "fmt"):
-        _print(res, fmt, title, settings)
+        try:
+            _print(res, fmt, title, settings)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise _PipeClosed from None
     return _report_nonfinite(res, title)
 
 
@@ -106,7 +115,11 @@ def _print(res, fmt: str, title: str, settings: dict | None) -> None:
 
     from .render.table import render_table
 
-    render_table(res, Console(highlight=False), title=title, **settings["display"])
+    class PipeAwareConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1; let main() exit 141
+            raise BrokenPipeError
+
+    render_table(res, PipeAwareConsole(highlight=False), title=title, **settings["display"])
 
 
 def _report_nonfinite(res, title: str) -> int:
@@ -144,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         status = e.exit_code
     except (click.Abort, KeyboardInterrupt):
         status = EXIT_INTERRUPTED
-    except BrokenPipeError:
+    except (_PipeClosed, BrokenPipeError):
         status = _quiet_broken_pipe()
     except Exception as e:  # noqa: BLE001 - the last resort: one line, exit 70
         if debug:
@@ -161,4 +174,4 @@ def main(argv: list[str] | None = None) -> None:
 def _quiet_broken_pipe() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
-    return 1
+    return EXIT_PIPE

@@ -28,7 +28,7 @@ def format_array(a: np.ndarray, *, precision: int, threshold: int, edgeitems: in
                            edgeitems=edgeitems, max_line_width=max(width, 20), suppress_small=False)
 
 
-def render_table(res, console, *, title: str = "", precision: int = 4, threshold: int = 64,
+def render_table(res, console, *, title: str = "", precision: int = 6, threshold: int = 64,
                  edgeitems: int = 3) -> None:
     """Print ``res`` to a rich ``console``: a header with the loss, then one table per layer."""
     from rich import box

@@ -1,0 +1,52 @@
+"""Cold start of the nngrad command beside ``python -c "import numpy"``, measured in one run.
+
+    python tests/benchmarks/bench_coldstart.py [--repeat N]
+
+Runs each command N times, interleaved so that machine noise falls on both alike, and
+prints the median wall time of each and its ratio to ``import numpy``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_nets" / "01_relu_mse.yaml"
+
+COMMANDS = {
+    "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+    "nngrad run <sample 1> --format json": [sys.executable, "-m", "nngrad", "run", str(SAMPLE),
+                                            "--format", "json"],
+    "nngrad run <sample 1> (table)": [sys.executable, "-m", "nngrad", "run", str(SAMPLE)],
+}
+
+
+def wall_time(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=21)
+    args = parser.parse_args()
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for name, cmd in COMMANDS.items():  # warm the file cache
+        wall_time(cmd)
+    for _ in range(args.repeat):
+        for name, cmd in COMMANDS.items():
+            times[name].append(wall_time(cmd))
+    base = statistics.median(times["python -c 'import numpy'"])
+    print(f"cold start, median of {args.repeat} interleaved runs")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"  {name:<40} {median * 1000:7.1f} ms   {median / base:5.2f}x import numpy")
+
+
+if __name__ == "__main__":
+    main()
