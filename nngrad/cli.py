@@ -64,14 +64,15 @@ def run(spec: str | None, fmt: str, output: str | None, config_path: str | None)
     if output:
         output_format(output)
         _refuse_overwriting_input(spec, output)
-    settings = _settings(config_path) if config_path or (fmt == "table" and not output) else None
+    printing = not output or _given(click.get_current_context(), "fmt")
+    settings = _settings(config_path) if config_path or (printing and fmt == "table") else None
     path, title = _spec_source(spec)
     net = load(path, name=title)
     res = run_network(net)
 
     if output:
         save_result(res, output)
-    if not output or _given(click.get_current_context(), "fmt"):
+    if printing:
         try:
             _print(res, fmt, title, settings)
             sys.stdout.flush()

@@ -80,7 +80,7 @@ def from_mapping(spec) -> Network:
     if not isinstance(spec, dict):
         raise SpecError(f"is a {_kind(spec)}; a spec is a mapping with X, T, layers and loss")
     _known_keys(spec, SPEC_KEYS, ())
-    for key in ("X", "T", "layers"):
+    for key in ("X", "T", "layers", "loss"):
         if key not in spec:
             raise SpecError(f"the spec has no {key}")
     layers = spec["layers"]
@@ -102,7 +102,7 @@ def from_mapping(spec) -> Network:
                            None if b is None else numbers(b, (*path, "b")),
                            layer["activation"]))
     return Network(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
-                   loss=spec.get("loss", "mse"), layout=spec.get("layout", "rows"),
+                   loss=spec["loss"], layout=spec.get("layout", "rows"),
                    dtype=spec.get("dtype", "float64"))
 
 

@@ -48,7 +48,7 @@ class Network:
     X: Any
     T: Any
     layers: tuple
-    loss: Any = "mse"
+    loss: Any
     reduction: str | None = None
     layout: str = "rows"
     dtype: str = "float64"
@@ -248,9 +248,10 @@ def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
     if loss == "cross_entropy" and last.activation != "softmax":
         raise SpecError(f"cross_entropy needs a softmax output layer, but layer {L} is "
                         f"{last.activation}", path=("layers", L - 1, "activation"))
-    T = np.asarray(net.T) if not isinstance(net.T, np.ndarray) else net.T
-    if loss == "cross_entropy" and T.ndim == 1:
-        return _labels(T, m, n_out)
+    if loss == "cross_entropy":
+        labels = _array(net.T, ("T",), np.float64, "class labels or one-hot rows")
+        if labels.ndim == 1:
+            return _labels(labels, m, n_out)
     T = _array(net.T, ("T",), net.dtype)
     need = _shape((m, n_out), layout)
     if T.shape != need:
@@ -272,8 +273,7 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _labels(T, m: int, n_classes: int) -> np.ndarray:
-    T = _array(T, ("T",), np.float64, "class labels")
+def _labels(T: np.ndarray, m: int, n_classes: int) -> np.ndarray:
     if T.shape != (m,):
         raise SpecError(f"holds {T.shape[0]} class labels, but X has {m} examples", path=("T",))
     bad = np.flatnonzero((T != np.round(T)) | (T < 0) | (T >= n_classes))

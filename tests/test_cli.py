@@ -147,8 +147,8 @@ def test_bad_usage_is_one_line_exit_2(args, fragment):
 
 def test_bad_spec_is_one_line_exit_2_with_file_line_and_place(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("X: [[1, 2]]\nT: [[1]]\nlayers:\n  - W: [[1, 2]]\n    activation: relu\n")
-    assert_one_line_error(nngrad_cli("run", str(bad)), "bad.yaml:4: W1: is (1, 2)", "(2, 1)")
+    bad.write_text("X: [[1, 2]]\nT: [[1]]\nloss: mse\nlayers:\n  - W: [[1, 2]]\n    activation: relu\n")
+    assert_one_line_error(nngrad_cli("run", str(bad)), "bad.yaml:5: W1: is (1, 2)", "(2, 1)")
 
 
 def test_bad_spec_on_stdin_is_named_stdin():
@@ -157,7 +157,7 @@ def test_bad_spec_on_stdin_is_named_stdin():
 
 def test_overflow_exits_1_with_valid_json_and_nulls(tmp_path):
     spec = tmp_path / "big.yaml"
-    spec.write_text("X: [[1.0]]\nT: [[0.0]]\nlayers:\n  - W: [[1e200]]\n    activation: identity\n"
+    spec.write_text("X: [[1.0]]\nT: [[0.0]]\nloss: mse\nlayers:\n  - W: [[1e200]]\n    activation: identity\n"
                     "  - W: [[1e200]]\n    activation: identity\n")
     proc = nngrad_cli("run", str(spec), "--format", "json")
     assert proc.returncode == 1
@@ -196,3 +196,34 @@ def test_internal_error_exits_70_with_one_line(tmp_path):
     assert "bug in nngrad" in proc.stderr.decode() and len(proc.stderr.splitlines()) == 1
     debug = nngrad_cli("--debug", "run", MAZUR, env={"PYTHONPATH": str(tmp_path)})
     assert debug.returncode == 70 and "Traceback" in debug.stderr.decode()
+
+
+def test_npz_spec_gives_the_same_json_as_its_yaml(tmp_path):
+    net = nngrad.load(MAZUR)
+    np.savez(tmp_path / "mazur.npz", X=net.X, T=net.T, W1=net.layers[0].W, b1=net.layers[0].b,
+             W2=net.layers[1].W, b2=net.layers[1].b, activations=np.array(["sigmoid", "sigmoid"]),
+             loss=np.array("half_sse"))
+    from_npz = nngrad_cli("run", str(tmp_path / "mazur.npz"), "--format", "json")
+    assert from_npz.returncode == 0
+    assert from_npz.stdout == nngrad_cli("run", MAZUR, "--format", "json").stdout
+
+
+def test_ctrl_c_exits_130_without_a_traceback():
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "nngrad", "run", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2)  # nngrad is now blocked reading the spec from standard input
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and b"Traceback" not in err and out == b""
+
+
+def test_output_with_table_format_also_prints_the_table(tmp_path):
+    proc = nngrad_cli("run", MAZUR, "-o", str(tmp_path / "g.npz"), "--format", "table")
+    assert proc.returncode == 0 and b"dW2" in proc.stdout and (tmp_path / "g.npz").exists()
+
+
+def test_output_into_a_missing_folder_is_exit_2(tmp_path):
+    assert_one_line_error(nngrad_cli("run", MAZUR, "-o", str(tmp_path / "no" / "g.npz")),
+                          "g.npz: cannot be written")

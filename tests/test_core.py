@@ -106,7 +106,7 @@ def test_no_python_loop_over_examples():
 
 
 def test_first_nonfinite_names_where_the_overflow_began():
-    spec = {"X": [[1.0, 1.0]], "T": [[0.0]], "layers": [
+    spec = {"X": [[1.0, 1.0]], "T": [[0.0]], "loss": "mse", "layers": [
         {"W": [[1e200, 1.0], [1e200, 1.0]], "activation": "identity"},
         {"W": [[1e200], [1.0]], "activation": "identity"}]}
     name, index, value = nngrad.run(network(spec)).first_nonfinite()

@@ -126,6 +126,7 @@ def _write(tmp_path, text):
     ("X: &a [[1]]\nT: *a\n", "aliases are not supported"),
     ("- 1\n- 2\n", "is a list; a spec is a mapping"),
     ("", "is empty"),
+    (SMALL.replace("loss: mse\n", ""), "the spec has no loss"),
     ("X: [[1, 2]\n", "invalid YAML"),
     ("a: 1\n---\nb: 2\n", "several YAML documents"),
 ])
@@ -170,3 +171,9 @@ def test_npz_missing_weight(tmp_path):
     np.savez(tmp_path / "m.npz", **arrays)
     with pytest.raises(nngrad.SpecError, match="no member W2"):
         nngrad.load(tmp_path / "m.npz")
+
+
+def test_ragged_targets_through_the_python_api_are_a_spec_error():
+    with pytest.raises(nngrad.SpecError, match="T: is not an array"):
+        nngrad.Network(X=[[1.0]], T=[[1.0], [1.0, 2.0]], loss="cross_entropy",
+                       layers=[nngrad.Layer([[1.0, 2.0]], activation="softmax")])
