@@ -22,6 +22,7 @@ EXIT_NONFINITE, EXIT_INTERRUPTED, EXIT_BUG, EXIT_PIPE = 1, 130, 70, 141
 class _PipeClosed(Exception):
     """Standard output was closed by its reader (``| head``): stop quietly."""
 
+
 EXAMPLES = """\b
 Examples:
   nngrad run                          # a bundled 4-6-6-6-1 ReLU network
@@ -53,7 +54,7 @@ def cli(debug: bool) -> None:
 def run(spec: str | None, fmt: str, output: str | None, config_path: str | None) -> int:
     """Run SPEC forward and backward; print every Z, A, dA, dZ, dW, dB and the loss.
 
-    SPEC is a YAML or NPZ file, or - for YAML on standard input. Without SPEC, a bundled
+    SPEC is a YAML or NPZ file, or - for standard input. Without SPEC, a bundled
     example network is run. With -o, the results go to OUT and nothing is printed, unless
     --format is given too. Exit status: 0 done, 1 a result is not finite, 2 bad input.
     """

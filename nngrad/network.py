@@ -170,16 +170,8 @@ def _validate(net: Network) -> None:
 
 def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
     path = ("layers", i)
-    if isinstance(spec, Mapping):
-        unknown = set(spec) - {"W", "b", "activation"}
-        if unknown:
-            raise SpecError(f"unknown key {sorted(unknown)[0]!r}; a layer has W, b and activation",
-                            path=path)
-        if "W" not in spec:
-            raise SpecError("has no W", path=path)
-        spec = Layer(spec["W"], spec.get("b"), spec.get("activation", "identity"))
-    elif not isinstance(spec, Layer):
-        raise SpecError("must be a mapping with W, b and activation", path=path)
+    if not isinstance(spec, Layer):
+        raise SpecError(f"is a {type(spec).__name__}, not an nngrad.Layer", path=path)
 
     W = _array(spec.W, (*path, "W"), dtype)
     feeds = "X" if i == 0 else f"A{i}"
@@ -228,16 +220,16 @@ def _other(layout: str) -> str:
 
 def _chain_fits(X, layers, layout: str) -> bool:
     """Whether X and every W chain together in ``layout`` (for a hint; no other check)."""
-    try:
-        n = _in_rows(np.asarray(X), layout).shape[1]
-        for layer in layers:
-            W = np.asarray(layer["W"] if isinstance(layer, Mapping) else layer.W)
-            if W.ndim != 2 or _in_rows(W, layout).shape[0] != n:
-                return False
-            n = _in_rows(W, layout).shape[1]
-        return True
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError):
-        return False
+    n = _in_rows(X, layout).shape[1]
+    for layer in layers:
+        try:
+            shape = np.shape(layer.W) if isinstance(layer, Layer) else ()
+        except ValueError:  # ragged
+            return False
+        if len(shape) != 2 or _shape(shape, layout)[0] != n:
+            return False
+        n = _shape(shape, layout)[1]
+    return True
 
 
 def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
