@@ -72,34 +72,45 @@ def forward(net: Network) -> tuple[list, list]:
 
     Z_l = A_{l-1} @ W_l + b_l, A_l = f_l(Z_l), A_0 = X; each (m, n_l).
     """
-    A = _rows(net.X, net.layout)
+    A = rows(net.X, net.layout)
     Zs, As = [], []
     for layer in net.layers:
-        Z = A @ _rows(layer.W, net.layout) + layer.b.reshape(-1)
+        Z = A @ rows(layer.W, net.layout) + layer.b.reshape(-1)
         A = ACTIVATIONS[layer.activation].f(Z, **layer.params)
         Zs.append(Z)
         As.append(A)
     return Zs, As
 
 
-def loss_and_output_grads(net: Network, Z, A) -> tuple[float, np.ndarray, np.ndarray]:
-    """The loss, dL/dY and dL/dZ_L for the output layer's Z and A = Y (rows layout).
+def loss_value(net: Network, Z, A) -> float:
+    """The loss for the output layer's Z and A = Y (rows layout): factor * sum(l(Y, T)).
 
-    loss = factor * sum(l(Y, T)); a fused output/loss pair computes the loss and dZ_L from Z_L.
+    A fused output/loss pair computes it from Z, so that a saturated output stays finite.
     """
-    T = _targets(net, A)
+    T = targets(net, A)
+    factor = reduction_factor(net.reduction, A.shape)
+    fused = FUSED.get((net.layers[-1].activation, net.loss))
+    terms = fused.term(Z, T) if fused is not None else LOSSES[net.loss].term(A, T)
+    return float(factor * terms.sum())
+
+
+def output_grads(net: Network, Z, A) -> tuple[np.ndarray, np.ndarray]:
+    """dL/dY and dL/dZ_L for the output layer (rows layout); a fused pair gives dZ_L directly."""
+    T = targets(net, A)
     factor = reduction_factor(net.reduction, A.shape)
     last = net.layers[-1]
-    loss = LOSSES[net.loss]
-    dA = factor * loss.dterm(A, T)
+    dA = factor * LOSSES[net.loss].dterm(A, T)
     fused = FUSED.get((last.activation, net.loss))
     if fused is not None:
-        value = factor * fused.term(Z, T).sum()
-        dZ = factor * fused.dz(Z, A, T)
-    else:
-        value = factor * loss.term(A, T).sum()
-        dZ = ACTIVATIONS[last.activation].vjp(dA, Z, A, **last.params)
-    return float(value), dA, dZ
+        return dA, factor * fused.dz(Z, A, T)
+    return dA, ACTIVATIONS[last.activation].vjp(dA, Z, A, **last.params)
+
+
+def forward_loss(net: Network) -> tuple[float, list, list]:
+    """The loss with every Z and A (rows layout), without a backward pass."""
+    with np.errstate(all="ignore"):
+        Zs, As = forward(net)
+        return loss_value(net, Zs[-1], As[-1]), Zs, As
 
 
 def backward(net: Network, Zs: list, As: list, dZ: np.ndarray) -> tuple[list, list, list, list]:
@@ -112,12 +123,12 @@ def backward(net: Network, Zs: list, As: list, dZ: np.ndarray) -> tuple[list, li
     dAs, dZs, dWs, dBs = [None] * L, [None] * L, [None] * L, [None] * L
     for l in range(L - 1, -1, -1):
         layer = net.layers[l]
-        A_prev = As[l - 1] if l else _rows(net.X, net.layout)
+        A_prev = As[l - 1] if l else rows(net.X, net.layout)
         dZs[l] = dZ
         dWs[l] = A_prev.T @ dZ
         dBs[l] = dZ.sum(axis=0)
         if l:
-            dA = dZ @ _rows(layer.W, net.layout).T
+            dA = dZ @ rows(layer.W, net.layout).T
             prev = net.layers[l - 1]
             dAs[l - 1] = dA
             dZ = ACTIVATIONS[prev.activation].vjp(dA, Zs[l - 1], As[l - 1], **prev.params)
@@ -131,32 +142,35 @@ def run(net: Network) -> Result:
     """
     with np.errstate(all="ignore"):
         Zs, As = forward(net)
-        loss, dA_out, dZ_out = loss_and_output_grads(net, Zs[-1], As[-1])
+        loss = loss_value(net, Zs[-1], As[-1])
+        dA_out, dZ_out = output_grads(net, Zs[-1], As[-1])
         dAs, dZs, dWs, dBs = backward(net, Zs, As, dZ_out)
     dAs[-1] = dA_out
     tensors: dict = {}
     for l, (Z, A) in enumerate(zip(Zs, As), start=1):
-        tensors[f"Z{l}"] = _user(Z, net.layout)
-        tensors[f"A{l}"] = _user(A, net.layout)
+        tensors[f"Z{l}"] = in_layout(Z, net.layout)
+        tensors[f"A{l}"] = in_layout(A, net.layout)
     for l, layer in enumerate(net.layers, start=1):
-        tensors[f"dA{l}"] = _user(dAs[l - 1], net.layout)
-        tensors[f"dZ{l}"] = _user(dZs[l - 1], net.layout)
-        tensors[f"dW{l}"] = _user(dWs[l - 1], net.layout)
+        tensors[f"dA{l}"] = in_layout(dAs[l - 1], net.layout)
+        tensors[f"dZ{l}"] = in_layout(dZs[l - 1], net.layout)
+        tensors[f"dW{l}"] = in_layout(dWs[l - 1], net.layout)
         tensors[f"dB{l}"] = dBs[l - 1].reshape(layer.b.shape)
     return Result(tensors, loss, net.loss, net.reduction, net.layout, net.dtype,
                   tuple(layer.activation for layer in net.layers))
 
 
-def _rows(a: np.ndarray, layout: str) -> np.ndarray:
+def rows(a: np.ndarray, layout: str) -> np.ndarray:
+    """``a`` in the rows layout (a transposed view for columns); its own inverse."""
     return a if layout == "rows" else a.T
 
 
-_user = _rows  # rows <-> columns is its own inverse
+in_layout = rows  # rows <-> columns is its own inverse
 
 
-def _targets(net: Network, Y: np.ndarray) -> np.ndarray:
+def targets(net: Network, Y: np.ndarray) -> np.ndarray:
+    """T in the rows layout, shaped like Y (class labels become one-hot rows)."""
     if not net.labels:
-        return _rows(net.T, net.layout)
+        return rows(net.T, net.layout)
     onehot = np.zeros_like(Y)
     onehot[np.arange(Y.shape[0]), net.T] = 1
     return onehot
