@@ -4,21 +4,26 @@
     net = nngrad.load("net.yaml")   # YAML or NPZ; raises nngrad.SpecError on bad input
     res = nngrad.run(net)           # forward and backward; net is not changed
     res.loss, res["dW1"]
+    nngrad.check(net).agree                              # analytic vs finite differences
+    nngrad.compare(net, nngrad.load_gradients("mine.npz"))   # your gradients, diagnosed
 """
 
 __version__ = "0.1.0"
 
 from .activations import ACTIVATIONS
+from .compare import compare_gradients as compare
 from .core import Result, backward, forward, run
 from .errors import NngradError, OutputError, SpecError
-from .loader import load
+from .gradcheck import check_gradients as check
+from .loader import load, load_gradients
 from .losses import FUSED, LOSSES
 from .network import Layer, Network
+from .report import Diagnosis, Report, TensorReport
 
 __all__ = [
     "__version__",
-    "load", "run", "forward", "backward",
-    "Network", "Layer", "Result",
+    "load", "run", "forward", "backward", "check", "compare", "load_gradients",
+    "Network", "Layer", "Result", "Report", "TensorReport", "Diagnosis",
     "NngradError", "SpecError", "OutputError",
     "ACTIVATIONS", "LOSSES", "FUSED",
 ]

@@ -30,6 +30,8 @@ Examples:
   nngrad run net.npz --format json    # one JSON document, for jq and scripts
   nngrad run net.yaml -o grads.npz    # save the results (or -o grads.json)
   cat net.yaml | nngrad run -         # read the spec from standard input
+  nngrad check net.yaml               # analytic gradients vs finite differences
+  nngrad compare net.yaml mine.npz    # your gradients vs nngrad's, diagnosed
 """
 
 
@@ -82,6 +84,92 @@ def run(spec: str | None, fmt: str, output: str | None, config_path: str | None)
     return _report_nonfinite(res, title)
 
 
+@cli.command(epilog=EXAMPLES)
+@click.argument("spec")
+@click.option("--mode", type=click.Choice(["auto", "full", "fast"]), default=None,
+              help="full: every parameter; fast: random directions; auto (default): by size.")
+@click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Step of the central differences (configs: check.eps).")
+@click.option("--rtol", type=click.FloatRange(min=0), default=None,
+              help="Relative tolerance (configs: tolerances).")
+@click.option("--atol", type=click.FloatRange(min=0), default=None,
+              help="Absolute tolerance (configs: tolerances).")
+@click.option("--directions", type=click.IntRange(min=1), default=None,
+              help="Fast mode: random directions per tensor (configs: check.directions).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the directions.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
+def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> int:
+    """Check nngrad's analytic gradients of SPEC against central finite differences.
+
+    The numeric side runs in float64. A perturbation that crosses a kink (relu, leaky_relu,
+    elu at 0; mae at y = t) is skipped and listed. Exit status: 0 agree, 1 disagree, 2 bad input.
+    """
+    from .gradcheck import check_gradients
+    from .loader import load
+
+    settings = _settings(config_path)
+    path, title = _spec_source(spec)
+    net = load(path, name=title)
+    tol, conf = settings["tolerances"][net.dtype], settings["check"]
+    report = check_gradients(
+        net, mode=mode or conf["mode"], eps=eps or conf["eps"],
+        rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] if atol is None else atol,
+        directions=directions or conf["directions"], full_max_params=conf["full_max_params"],
+        worst=conf["worst"], seed=seed)
+    return _show_report(report, fmt, title)
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("spec")
+@click.argument("mine")
+@click.option("--rtol", type=click.FloatRange(min=0), default=None,
+              help="Relative tolerance (configs: tolerances).")
+@click.option("--atol", type=click.FloatRange(min=0), default=None,
+              help="Absolute tolerance (configs: tolerances).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
+def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
+    """Compare the gradients in MINE with nngrad's for SPEC, and say what is wrong.
+
+    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl to arrays, as your
+    own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
+    """
+    from .compare import compare_gradients
+    from .loader import load, load_gradients
+
+    settings = _settings(config_path)
+    path, title = _spec_source(spec)
+    if spec == "-" and mine == "-":
+        raise click.UsageError("only one of SPEC and MINE can be read from standard input")
+    net = load(path, name=title)
+    arrays = load_gradients(mine)
+    tol = settings["tolerances"][net.dtype]
+    report = compare_gradients(net, arrays, rtol=tol["rtol"] if rtol is None else rtol,
+                               atol=tol["atol"] if atol is None else atol)
+    return _show_report(report, fmt, title)
+
+
+def _show_report(report, fmt: str, title: str) -> int:
+    for warning in report.warnings:
+        click.echo(f"nngrad: warning: {warning}", err=True)
+    try:
+        if fmt == "json":
+            from .render import to_json
+
+            sys.stdout.write(to_json(report.to_dict()) + "\n")
+        else:
+            from .render.report_table import render_report
+
+            render_report(report, _console(), title=title)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise _PipeClosed from None
+    return 0 if report.agree else 1
+
+
 def _spec_source(spec: str | None) -> tuple[str, str]:
     if spec is not None:
         return spec, ("<stdin>" if spec == "-" else spec)
@@ -113,15 +201,20 @@ def _print(res, fmt: str, title: str, settings: dict | None) -> None:
 
         sys.stdout.write(to_json(result_document(res)) + "\n")
         return
-    from rich.console import Console
-
     from .render.table import render_table
 
+    render_table(res, _console(), title=title, **settings["display"])
+
+
+def _console():
+    """A rich console on standard output that lets a closed pipe reach main() (exit 141)."""
+    from rich.console import Console
+
     class PipeAwareConsole(Console):
-        def on_broken_pipe(self) -> None:  # rich would exit 1; let main() exit 141
+        def on_broken_pipe(self) -> None:  # rich would exit 1
             raise BrokenPipeError
 
-    render_table(res, PipeAwareConsole(highlight=False), title=title, **settings["display"])
+    return PipeAwareConsole(highlight=False)
 
 
 def _report_nonfinite(res, title: str) -> int:

@@ -56,8 +56,15 @@ def _merge(base: dict, override: dict, path: tuple, file: str) -> None:
             if not isinstance(value, dict):
                 raise ConfigError("must be a mapping of settings", path=here, file=file)
             _merge(base[key], value, here, file)
-        elif type(value) is not type(base[key]) or (isinstance(value, int) and value < 0):
-            raise ConfigError(f"must be a non-negative {type(base[key]).__name__}, not {value!r}",
-                              path=here, file=file)
         else:
-            base[key] = value
+            base[key] = _setting(base[key], value, here, file)
+
+
+def _setting(default, value, path: tuple, file: str):
+    """``value`` if it has the default's type (an int is taken for a float) and is not negative."""
+    if isinstance(default, float) and type(value) is int:
+        value = float(value)
+    if type(value) is not type(default) or (isinstance(value, (int, float)) and value < 0):
+        raise ConfigError(f"must be a non-negative {type(default).__name__}, not {value!r}",
+                          path=path, file=file)
+    return value

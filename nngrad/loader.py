@@ -231,3 +231,67 @@ def _string(a: np.ndarray, key: str) -> str:
         raise SpecError("must be a single string (a 0-d string array)", path=(key,))
     s = a.reshape(()).item()
     return s.decode() if isinstance(s, bytes) else s
+
+
+def load_gradients(source, *, name: str | None = None) -> dict:
+    """Gradients a user computed, name -> array, from NPZ, YAML or JSON (``-``: standard input).
+
+    YAML and JSON hold a mapping of name to nested lists, or to ``{"shape": ..., "data": ...}``
+    as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted).
+    """
+    source = os.fspath(source)
+    name = name or ("<stdin>" if source == "-" else source)
+    data = read_bytes(source, name)
+    try:
+        if data.startswith(ZIP_MAGIC) or (source.endswith(".npz") and source != "-"):
+            return _npz_gradients(data)
+        return _yaml_gradients(data)
+    except SpecError as e:
+        raise e.located(file=name) from None
+
+
+def _npz_gradients(data: bytes) -> dict:
+    try:
+        archive = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
+        raise SpecError("is not a valid NPZ file") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise SpecError("is a single .npy array; save the gradients with np.savez(name=array, ...)")
+    with archive:
+        arrays = {key: _member(archive, key) for key in archive.files}
+    for key, a in arrays.items():
+        if a.dtype.kind not in "iuf":
+            raise SpecError(f"must hold numbers, not {a.dtype}", path=(key,))
+    return arrays
+
+
+def _yaml_gradients(data: bytes) -> dict:
+    from .yamlread import compose, line_of, to_python
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
+    root = compose(text)
+    if root is None:
+        raise SpecError("is empty; it should map gradient names (dW1, dB1, ...) to arrays")
+    try:
+        doc = to_python(root)
+        if not isinstance(doc, dict):
+            raise SpecError(f"is a {_kind(doc)}; it should map gradient names to arrays")
+        prefix = ("tensors",) if isinstance(doc.get("tensors"), dict) else ()
+        entries = doc["tensors"] if prefix else doc
+        out = {}
+        for key, value in entries.items():
+            path = (*prefix, key)
+            if isinstance(value, dict) and "data" in value:
+                value, path = value["data"], (*path, "data")
+            out[str(key)] = np.array(value, dtype=np.float64) if _is_number(value) \
+                else numbers(value, path)
+        return out
+    except SpecError as e:
+        raise e.located(line=line_of(root, e.path)) from None
+
+
+def _is_number(x) -> bool:
+    return type(x) in (int, float)

@@ -1,0 +1,73 @@
+"""Compare gradients a user computed with nngrad's, tensor by tensor, and diagnose the wrong ones."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Mapping
+
+import numpy as np
+
+from .core import Result, run
+from .diagnose import diagnose
+from .errors import SpecError
+from .network import Network
+from .report import OK, TOLERANCES, WRONG_SHAPE, WRONG_VALUES, Report, TensorReport
+
+GRADIENT_KINDS = ("dA", "dZ", "dW", "dB")
+
+
+def compare_gradients(net: Network, mine: Mapping, *, rtol: float | None = None,
+                      atol: float | None = None) -> Report:
+    """Compare ``mine`` (name -> array: any of dWl, dBl, dZl, dAl) with nngrad's results.
+
+    A tensor agrees when its shape is exactly right and max|mine - right| <= atol + rtol * max|right|;
+    rtol and atol default to ``TOLERANCES[net.dtype]``. Diagnoses name a mistake only where the
+    numbers fit it.
+    """
+    rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
+    atol = TOLERANCES[net.dtype][1] if atol is None else atol
+    res = run(net)
+    arrays = gradients_of(mine, res)
+    report = Report("compare", settings={"rtol": rtol, "atol": atol})
+    for name in sorted(arrays, key=_backprop_order(res.n_layers)):
+        report.tensors[name] = tensor_report(arrays[name], res[name], rtol, atol)
+    report.diagnoses = diagnose(net, res, arrays, report.tensors, rtol, atol)
+    return report
+
+
+def tensor_report(M: np.ndarray, R: np.ndarray, rtol: float, atol: float) -> TensorReport:
+    """ok, wrong_shape or wrong_values for one tensor, with its errors."""
+    if M.shape != R.shape:
+        return TensorReport(WRONG_SHAPE, shape=M.shape, expected_shape=R.shape)
+    with np.errstate(all="ignore"):
+        diff = np.abs(M - R)
+    max_abs = float(diff.max()) if np.isfinite(diff).all() else np.inf
+    scale = float(np.abs(R).max())
+    max_rel = max_abs / scale if scale else (0.0 if max_abs == 0 else np.inf)
+    status = OK if max_abs <= atol + rtol * scale else WRONG_VALUES
+    return TensorReport(status, max_abs, max_rel)
+
+
+def gradients_of(mine: Mapping, res: Result) -> dict:
+    """``mine`` as float64 arrays, every name checked against the gradients ``res`` has."""
+    known = [n for n in res if n[:2] in GRADIENT_KINDS]
+    if not mine:
+        raise SpecError(f"holds no gradients; expected any of {', '.join(known)}")
+    out = {}
+    for name, value in mine.items():
+        if name not in known:
+            near = difflib.get_close_matches(str(name), known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise SpecError(f"is not a gradient of this network{hint}; it has "
+                            f"{', '.join(known)}", path=(name,))
+        try:
+            a = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise SpecError("must hold numbers", path=(name,)) from None
+        out[name] = a
+    return out
+
+
+def _backprop_order(L: int):
+    """Sort key: layer L first, and within a layer dA, dZ, dW, dB, as backprop computes them."""
+    return lambda name: (L - int(name[2:]), GRADIENT_KINDS.index(name[:2]))

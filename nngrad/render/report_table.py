@@ -1,0 +1,62 @@
+"""Human output of ``check`` and ``compare``: a table per tensor, worst entries, diagnoses."""
+
+from __future__ import annotations
+
+from ..report import AGREEING, WRONG_SHAPE, band
+
+
+def _err(x) -> str:
+    return "-" if x is None else f"{x:.2e}"
+
+
+def render_report(report, console, *, title: str = "") -> None:
+    """Print a check or compare report to a rich ``console``."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    s = report.settings
+    if report.command == "check":
+        head = (f"{title}: {s['mode']} check of {s['parameters']} parameters against central "
+                f"differences, eps {s['eps']:g}")
+        if s["mode"] == "fast":
+            head += f", {s['directions']} random directions per tensor"
+    else:
+        head = f"{title}: your gradients against nngrad's"
+    console.print(Text(head, style="bold"))
+    console.print(Text(f"agreement: max|error| <= {s['atol']:g} + {s['rtol']:g} * max|right|",
+                       style="dim"))
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("tensor", "status", "max abs err", "max rel err", "band" if
+                   report.command == "check" else "shape"):
+        table.add_column(column, no_wrap=True)
+    for name, t in report.tensors.items():
+        style = "green" if t.status in AGREEING else "bold red"
+        last = (band(t.max_rel_err) if t.checked else "-") if report.command == "check" else \
+            (f"{t.shape}, expected {t.expected_shape}" if t.status == WRONG_SHAPE else "")
+        table.add_row(name, Text(t.status, style=style), _err(t.max_abs_err),
+                      _err(t.max_rel_err), last)
+    console.print(table)
+
+    if report.worst:
+        worst = Table(title="worst entries", title_justify="left", box=box.SIMPLE_HEAD,
+                      show_edge=False, pad_edge=False)
+        for column in ("entry", "analytic", "numeric", "rel err"):
+            worst.add_column(column, no_wrap=True)
+        for name, index, a, n, rel in report.worst:
+            where = f"{name} direction {index[0]}" if s["mode"] == "fast" else \
+                f"{name}[{', '.join(map(str, index))}]"
+            worst.add_row(where, f"{a:.10g}", f"{n:.10g}", _err(rel))
+        console.print(worst)
+    for line in report.skipped:
+        console.print(Text(line, style="yellow"))
+    for d in report.diagnoses:
+        line = Text(f"{d.tensor}: ", style="bold")
+        line.append(d.message)
+        if d.hint:
+            line.append(f" ({d.hint})", style="dim")
+        console.print(line)
+    verdict = "every gradient agrees" if report.agree else \
+        "disagree: " + ", ".join(n for n, t in report.tensors.items() if t.status not in AGREEING)
+    console.print(Text(verdict, style="bold green" if report.agree else "bold red"))
