@@ -137,7 +137,7 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
     MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl to arrays, as your
     own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
     """
-    from .compare import compare_gradients
+    from .compare import compare_gradients, gradients_of
     from .loader import load, load_gradients
 
     settings = _settings(config_path)
@@ -145,7 +145,7 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
     if spec == "-" and mine == "-":
         raise click.UsageError("only one of SPEC and MINE can be read from standard input")
     net = load(path, name=title)
-    arrays = load_gradients(mine)
+    arrays = load_gradients(mine, check=lambda a: gradients_of(a, len(net.layers)))
     tol = settings["tolerances"][net.dtype]
     report = compare_gradients(net, arrays, rtol=tol["rtol"] if rtol is None else rtol,
                                atol=tol["atol"] if atol is None else atol)

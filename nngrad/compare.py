@@ -7,7 +7,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .core import Result, run
+from .core import run
 from .diagnose import diagnose
 from .errors import SpecError
 from .network import Network
@@ -27,7 +27,7 @@ def compare_gradients(net: Network, mine: Mapping, *, rtol: float | None = None,
     rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
     atol = TOLERANCES[net.dtype][1] if atol is None else atol
     res = run(net)
-    arrays = gradients_of(mine, res)
+    arrays = gradients_of(mine, len(net.layers))
     report = Report("compare", settings={"rtol": rtol, "atol": atol})
     for name in sorted(arrays, key=_backprop_order(res.n_layers)):
         report.tensors[name] = tensor_report(arrays[name], res[name], rtol, atol)
@@ -48,15 +48,21 @@ def tensor_report(M: np.ndarray, R: np.ndarray, rtol: float, atol: float) -> Ten
     return TensorReport(status, max_abs, max_rel)
 
 
-def gradients_of(mine: Mapping, res: Result) -> dict:
-    """``mine`` as float64 arrays, every name checked against the gradients ``res`` has."""
-    known = [n for n in res if n[:2] in GRADIENT_KINDS]
-    if not mine:
-        raise SpecError(f"holds no gradients; expected any of {', '.join(known)}")
+def gradients_of(mine: Mapping, n_layers: int) -> dict:
+    """``mine``'s gradients as float64 arrays, every name checked against a net of n_layers.
+
+    Zl, Al and loss are passed over, so that the output of ``nngrad run -o`` can be compared.
+    """
+    layers = range(1, n_layers + 1)
+    known = [f"{k}{l}" for l in layers for k in GRADIENT_KINDS]
+    not_gradients = {f"{k}{l}" for l in layers for k in ("Z", "A")} | {"loss"}
     out = {}
     for name, value in mine.items():
+        if name in not_gradients:
+            continue
         if name not in known:
-            near = difflib.get_close_matches(str(name), known, n=1)
+            near = [k for k in known if k.lower() == str(name).lower()] or \
+                difflib.get_close_matches(str(name), known, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise SpecError(f"is not a gradient of this network{hint}; it has "
                             f"{', '.join(known)}", path=(name,))
@@ -65,6 +71,8 @@ def gradients_of(mine: Mapping, res: Result) -> dict:
         except (TypeError, ValueError):
             raise SpecError("must hold numbers", path=(name,)) from None
         out[name] = a
+    if not out:
+        raise SpecError(f"holds no gradients; expected any of {', '.join(known)}")
     return out
 
 

@@ -35,7 +35,7 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
         R = res[name]
         out += (_transpose(name, M, R, net, scale_of) or _bias(name, M, res, net, scale_of)
                 or _activation(name, M, res, net, scale_of) or _scale(name, M, R, net, scale_of))
-    return out + _earliest(net, mine, statuses)
+    return out + _earliest(net, mine, statuses, {d.tensor for d in out})
 
 
 def _scale_of(M, C, rtol, atol) -> float | None:
@@ -197,17 +197,19 @@ def _explain(c: float, net) -> str:
     return ""
 
 
-def _earliest(net, mine: dict, statuses: dict) -> list:
-    """The first wrong tensor in backprop order, when that helps to know where to look."""
+def _earliest(net, mine: dict, statuses: dict, explained: set) -> list:
+    """The first wrong tensor in backprop order, when that helps to know where to look: when
+    several layers are wrong, or when only dW and dB were given and nothing else explains it."""
     L = len(net.layers)
     wrong = [(l, k) for l in range(L, 0, -1) for k in KINDS
              if f"{k}{l}" in mine and statuses[f"{k}{l}"].status != OK]
-    layers = {l for l, _ in wrong}
-    only_params = all(name[:2] in ("dW", "dB") for name in mine)
-    if not wrong or (len(layers) < 2 and not only_params):
+    if not wrong:
         return []
     l, k = wrong[0]
-    below = sorted(layers - {l}, reverse=True)
+    below = sorted({layer for layer, _ in wrong} - {l}, reverse=True)
+    only_params = all(name[:2] in ("dW", "dB") for name in mine)
+    if not below and not (only_params and f"{k}{l}" not in explained):
+        return []
     after = (f"; {'layers' if len(below) > 1 else 'layer'} {', '.join(map(str, below))} "
              f"{'are' if len(below) > 1 else 'is'} wrong too, possibly as a consequence") \
         if below else ""

@@ -233,19 +233,21 @@ def _string(a: np.ndarray, key: str) -> str:
     return s.decode() if isinstance(s, bytes) else s
 
 
-def load_gradients(source, *, name: str | None = None) -> dict:
+def load_gradients(source, *, name: str | None = None, check=None) -> dict:
     """Gradients a user computed, name -> array, from NPZ, YAML or JSON (``-``: standard input).
 
     YAML and JSON hold a mapping of name to nested lists, or to ``{"shape": ..., "data": ...}``
     as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted).
+    ``check(arrays)``, if given, validates them; its SpecError is given this file and line.
     """
     source = os.fspath(source)
     name = name or ("<stdin>" if source == "-" else source)
     data = read_bytes(source, name)
+    check = check or (lambda arrays: arrays)
     try:
         if data.startswith(ZIP_MAGIC) or (source.endswith(".npz") and source != "-"):
-            return _npz_gradients(data)
-        return _yaml_gradients(data)
+            return check(_npz_gradients(data))
+        return _yaml_gradients(data, check)
     except SpecError as e:
         raise e.located(file=name) from None
 
@@ -265,7 +267,7 @@ def _npz_gradients(data: bytes) -> dict:
     return arrays
 
 
-def _yaml_gradients(data: bytes) -> dict:
+def _yaml_gradients(data: bytes, check) -> dict:
     from .yamlread import compose, line_of, to_python
 
     try:
@@ -288,7 +290,7 @@ def _yaml_gradients(data: bytes) -> dict:
                 value, path = value["data"], (*path, "data")
             out[str(key)] = np.array(value, dtype=np.float64) if _is_number(value) \
                 else numbers(value, path)
-        return out
+        return check(out)
     except SpecError as e:
         raise e.located(line=line_of(root, e.path)) from None
 

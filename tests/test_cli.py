@@ -227,3 +227,47 @@ def test_output_with_table_format_also_prints_the_table(tmp_path):
 def test_output_into_a_missing_folder_is_exit_2(tmp_path):
     assert_one_line_error(nngrad_cli("run", MAZUR, "-o", str(tmp_path / "no" / "g.npz")),
                           "g.npz: cannot be written")
+
+
+def test_check_exit_0_and_json():
+    proc = nngrad_cli("check", MAZUR, "--format", "json")
+    assert proc.returncode == 0
+    doc = json.loads(proc.stdout)
+    assert doc["agree"] is True and set(doc["tensors"]) == {"dW1", "dB1", "dW2", "dB2"}
+    assert all(t["status"] == "ok" for t in doc["tensors"].values())
+
+
+def test_check_exit_1_when_the_backward_is_broken(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(
+        "from nngrad.activations import ACTIVATIONS, Activation\n"
+        "s = ACTIVATIONS['sigmoid']\n"
+        "ACTIVATIONS['sigmoid'] = Activation(s.f, lambda g, z, a: g * a)\n")
+    proc = nngrad_cli("check", MAZUR, "--format", "json", env={"PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 1 and json.loads(proc.stdout)["agree"] is False
+    table = nngrad_cli("check", MAZUR, env={"PYTHONPATH": str(tmp_path)})
+    assert table.returncode == 1 and b"wrong_values" in table.stdout
+
+
+def test_compare_exit_codes_and_diagnoses(tmp_path):
+    res = nngrad.run(nngrad.load(MAZUR))
+    np.savez(tmp_path / "right.npz", dW1=res["dW1"], dB1=res["dB1"])
+    assert nngrad_cli("compare", MAZUR, str(tmp_path / "right.npz")).returncode == 0
+    (tmp_path / "mine.yaml").write_text(f"dW2: {(-res['dW2']).tolist()}\ndB2: {res['dB2'].tolist()}\n")
+    proc = nngrad_cli("compare", MAZUR, str(tmp_path / "mine.yaml"), "--format", "json")
+    assert proc.returncode == 1
+    doc = json.loads(proc.stdout)
+    assert doc["tensors"]["dW2"]["status"] == "wrong_values" and doc["tensors"]["dB2"]["status"] == "ok"
+    assert [d["kind"] for d in doc["diagnoses"]] == ["sign"]
+
+
+def test_compare_reads_nngrads_own_json(tmp_path):
+    out = tmp_path / "r.json"
+    assert nngrad_cli("run", MAZUR, "-o", str(out)).returncode == 0
+    assert nngrad_cli("compare", MAZUR, str(out)).returncode == 0
+
+
+def test_compare_bad_gradients_file_is_exit_2(tmp_path):
+    (tmp_path / "mine.yaml").write_text("dw1: [[1, 2], [3, 4]]\n")
+    assert_one_line_error(nngrad_cli("compare", MAZUR, str(tmp_path / "mine.yaml")),
+                          "mine.yaml:1: dw1: is not a gradient", "did you mean 'dW1'")
+    assert_one_line_error(nngrad_cli("compare", "-", "-"), "standard input")
