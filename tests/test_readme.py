@@ -1,0 +1,41 @@
+"""The README's worked examples run as written."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+from conftest import REPO, SAMPLES
+
+
+def _block(starting_with: str) -> str:
+    text = (REPO / "README.md").read_text()
+    return next(b for b in re.findall(r"```(?:python|yaml)\n(.*?)```", text, re.S)
+                if b.startswith(starting_with))
+
+
+def _compare(cwd):
+    return subprocess.run([sys.executable, "-m", "nngrad", "compare", "sample_nets/04_mazur.yaml",
+                           "mine.npz"], cwd=cwd, capture_output=True, text=True)
+
+
+def test_use_it_in_ci_example(tmp_path):
+    script = _block("# my_backprop.py")
+    shutil.copytree(SAMPLES, tmp_path / "sample_nets")
+    (tmp_path / "my_backprop.py").write_text(script)
+    subprocess.run([sys.executable, "my_backprop.py"], cwd=tmp_path, check=True)
+    planted = _compare(tmp_path)
+    assert planted.returncode == 1
+    assert "layer 1 uses tanh' (1 - a^2) where sigmoid' (a (1 - a)) belongs" in planted.stdout
+
+    (tmp_path / "my_backprop.py").write_text(script.replace("(1 - A1**2)", "A1 * (1 - A1)"))
+    subprocess.run([sys.executable, "my_backprop.py"], cwd=tmp_path, check=True)
+    fixed = _compare(tmp_path)
+    assert fixed.returncode == 0, fixed.stdout
+
+
+def test_spec_example_runs(tmp_path):
+    (tmp_path / "net.yaml").write_text(_block("# A 2-3-1 network"))
+    proc = subprocess.run([sys.executable, "-m", "nngrad", "run", str(tmp_path / "net.yaml")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "leaky_relu" in proc.stdout
