@@ -98,11 +98,12 @@ def test_bias_summed_over_the_wrong_axis(layout):
     assert d.kind == "bias_reduction" and "wrong axis" in d.message
 
 
-def test_bias_with_keepdims_is_wrong_shape():
-    _, net, right, _ = setup("rows")
-    report = nngrad.compare(net, {"dB1": right["dB1"].reshape(1, -1)})
+@pytest.mark.parametrize("layout, shape", [("rows", (1, 4)), ("columns", (4, 1))])
+def test_bias_with_keepdims_is_wrong_shape(layout, shape):
+    _, net, right, _ = setup(layout)
+    report = nngrad.compare(net, {"dB1": right["dB1"].reshape(shape)})
     assert report.tensors["dB1"].status == "wrong_shape"
-    assert by_kind(report, "bias_reduction")[0].message == "dB1 has the shape (1, 4); b1 is (4,)"
+    assert by_kind(report, "bias_reduction")[0].message == f"dB1 has the shape {shape}; b1 is (4,)"
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -130,8 +131,9 @@ def test_seed_case_from_dw_and_db_alone_in_andrew_ngs_convention():
     assert "layer 1 uses tanh'" in by_kind(report, "activation_derivative")[0].message
 
 
-def test_derivative_taken_at_a_instead_of_z():
-    spec, net, right, fwd = setup("rows")
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_derivative_taken_at_a_instead_of_z(layout):
+    spec, net, right, fwd = setup(layout)
     s = 1 / (1 + np.exp(-fwd["A1"]))
     (d,) = nngrad.compare(net, {"dZ1": right["dA1"] * s * (1 - s)}).diagnoses
     assert "sigmoid'(A1) instead of sigmoid'(Z1)" in d.message
