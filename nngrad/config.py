@@ -31,14 +31,11 @@ def load_config(path=None) -> dict:
 
 def _read(path: Path) -> dict:
     from .loader import read_bytes
-    from .yamlread import compose, to_python
+    from .yamlread import parse, to_python
 
     try:
-        data = read_bytes(str(path), str(path)).decode("utf-8-sig")
-        root = compose(data)
+        root = parse(read_bytes(str(path), str(path)), None)
         value = {} if root is None else to_python(root)
-    except UnicodeDecodeError:
-        raise ConfigError("is not UTF-8 text", file=str(path)) from None
     except SpecError as e:
         raise ConfigError(e.message, path=e.path, file=str(path), line=e.line) from None
     if not isinstance(value, dict):

@@ -59,15 +59,9 @@ def read_bytes(source: str, name: str) -> bytes:
 
 def from_yaml(data: bytes) -> Network:
     """A Network from the bytes of a YAML (or JSON) spec."""
-    from .yamlread import compose, line_of, to_python
+    from .yamlread import line_of, parse, to_python
 
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
-    root = compose(text)
-    if root is None:
-        raise SpecError("is empty; a spec is a mapping with X, T, layers and loss")
+    root = parse(data, "is empty; a spec is a mapping with X, T, layers and loss")
     try:
         spec = to_python(root)
         return from_mapping(spec)
@@ -163,15 +157,19 @@ def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
 
 def from_npz(data: bytes) -> Network:
     """A Network from the bytes of an NPZ spec (arrays X, T, W1.., b1.., activations, loss)."""
+    return from_arrays(npz_arrays(data, "is a single .npy array, not an NPZ spec"))
+
+
+def npz_arrays(data: bytes, single: str) -> dict:
+    """Every member of an NPZ as an array, never unpickled; SpecError ``single`` for a .npy."""
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError):
         raise SpecError("is not a valid NPZ file") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise SpecError("is a single .npy array, not an NPZ spec")
+        raise SpecError(single)
     with archive:
-        arrays = {key: _member(archive, key) for key in archive.files}
-    return from_arrays(arrays)
+        return {key: _member(archive, key) for key in archive.files}
 
 
 def _member(archive, key: str) -> np.ndarray:
@@ -253,14 +251,7 @@ def load_gradients(source, *, name: str | None = None, check=None) -> dict:
 
 
 def _npz_gradients(data: bytes) -> dict:
-    try:
-        archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
-        raise SpecError("is not a valid NPZ file") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise SpecError("is a single .npy array; save the gradients with np.savez(name=array, ...)")
-    with archive:
-        arrays = {key: _member(archive, key) for key in archive.files}
+    arrays = npz_arrays(data, "is a single .npy array; save gradients with np.savez(dW1=..., ...)")
     for key, a in arrays.items():
         if a.dtype.kind not in "iuf":
             raise SpecError(f"must hold numbers, not {a.dtype}", path=(key,))
@@ -268,15 +259,9 @@ def _npz_gradients(data: bytes) -> dict:
 
 
 def _yaml_gradients(data: bytes, check) -> dict:
-    from .yamlread import compose, line_of, to_python
+    from .yamlread import line_of, parse, to_python
 
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
-    root = compose(text)
-    if root is None:
-        raise SpecError("is empty; it should map gradient names (dW1, dB1, ...) to arrays")
+    root = parse(data, "is empty; it should map gradient names (dW1, dB1, ...) to arrays")
     try:
         doc = to_python(root)
         if not isinstance(doc, dict):

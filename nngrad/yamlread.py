@@ -20,6 +20,19 @@ _EXPONENT_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+
 MAX_DEPTH = 64
 
 
+def parse(data: bytes, empty: str | None):
+    """The node tree of YAML bytes (UTF-8, a BOM allowed); for an empty document, SpecError
+    with the message ``empty``, or None when ``empty`` is None."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
+    root = compose(text)
+    if root is None and empty is not None:
+        raise SpecError(empty)
+    return root
+
+
 def compose(text: str):
     """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML."""
     import yaml

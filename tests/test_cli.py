@@ -271,3 +271,9 @@ def test_compare_bad_gradients_file_is_exit_2(tmp_path):
     assert_one_line_error(nngrad_cli("compare", MAZUR, str(tmp_path / "mine.yaml")),
                           "mine.yaml:1: dw1: is not a gradient", "did you mean 'dW1'")
     assert_one_line_error(nngrad_cli("compare", "-", "-"), "standard input")
+
+
+def test_empty_config_changes_nothing(tmp_path):
+    (tmp_path / "c.yaml").write_text("# nothing yet\n")
+    proc = nngrad_cli("run", MAZUR, "--config", str(tmp_path / "c.yaml"))
+    assert proc.returncode == 0 and proc.stdout == nngrad_cli("run", MAZUR).stdout
