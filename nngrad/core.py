@@ -82,21 +82,19 @@ def forward(net: Network) -> tuple[list, list]:
     return Zs, As
 
 
-def loss_value(net: Network, Z, A) -> float:
-    """The loss for the output layer's Z and A = Y (rows layout): factor * sum(l(Y, T)).
+def loss_value(net: Network, Z, A, T) -> float:
+    """The loss for the output layer's Z, A = Y and targets T (rows layout): factor * sum(l(Y, T)).
 
     A fused output/loss pair computes it from Z, so that a saturated output stays finite.
     """
-    T = targets(net, A)
     factor = reduction_factor(net.reduction, A.shape)
     fused = FUSED.get((net.layers[-1].activation, net.loss))
     terms = fused.term(Z, T) if fused is not None else LOSSES[net.loss].term(A, T)
     return float(factor * terms.sum())
 
 
-def output_grads(net: Network, Z, A) -> tuple[np.ndarray, np.ndarray]:
+def output_grads(net: Network, Z, A, T) -> tuple[np.ndarray, np.ndarray]:
     """dL/dY and dL/dZ_L for the output layer (rows layout); a fused pair gives dZ_L directly."""
-    T = targets(net, A)
     factor = reduction_factor(net.reduction, A.shape)
     last = net.layers[-1]
     dA = factor * LOSSES[net.loss].dterm(A, T)
@@ -110,7 +108,7 @@ def forward_loss(net: Network) -> tuple[float, list, list]:
     """The loss with every Z and A (rows layout), without a backward pass."""
     with np.errstate(all="ignore"):
         Zs, As = forward(net)
-        return loss_value(net, Zs[-1], As[-1]), Zs, As
+        return loss_value(net, Zs[-1], As[-1], targets(net, As[-1])), Zs, As
 
 
 def backward(net: Network, Zs: list, As: list, dZ: np.ndarray) -> tuple[list, list, list, list]:
@@ -142,8 +140,9 @@ def run(net: Network) -> Result:
     """
     with np.errstate(all="ignore"):
         Zs, As = forward(net)
-        loss = loss_value(net, Zs[-1], As[-1])
-        dA_out, dZ_out = output_grads(net, Zs[-1], As[-1])
+        T = targets(net, As[-1])
+        loss = loss_value(net, Zs[-1], As[-1], T)
+        dA_out, dZ_out = output_grads(net, Zs[-1], As[-1], T)
         dAs, dZs, dWs, dBs = backward(net, Zs, As, dZ_out)
     dAs[-1] = dA_out
     tensors: dict = {}
