@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -76,11 +77,8 @@ def run(spec: str | None, fmt: str, output: str | None, config_path: str | None)
     if output:
         save_result(res, output)
     if printing:
-        try:
+        with _stdout():
             _print(res, fmt, title, settings)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            raise _PipeClosed from None
     return _report_nonfinite(res, title)
 
 
@@ -155,7 +153,7 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
 def _show_report(report, fmt: str, title: str) -> int:
     for warning in report.warnings:
         click.echo(f"nngrad: warning: {warning}", err=True)
-    try:
+    with _stdout():
         if fmt == "json":
             from .render import to_json
 
@@ -164,10 +162,18 @@ def _show_report(report, fmt: str, title: str) -> int:
             from .render.report_table import render_report
 
             render_report(report, _console(), title=title)
+    return 0 if report.agree else 1
+
+
+@contextmanager
+def _stdout():
+    """Write to standard output and flush; a closed pipe becomes _PipeClosed, which click's own
+    EPIPE handling (exit 1) does not catch, so that main() exits 141."""
+    try:
+        yield
         sys.stdout.flush()
     except BrokenPipeError:
         raise _PipeClosed from None
-    return 0 if report.agree else 1
 
 
 def _spec_source(spec: str | None) -> tuple[str, str]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .losses import FUSED, LOSSES, reduction_factor
-from .network import Network
+from .network import Network, rows
 
 KINDS = ("Z", "A", "dA", "dZ", "dW", "dB")
 
@@ -156,11 +156,6 @@ def run(net: Network) -> Result:
         tensors[f"dB{l}"] = dBs[l - 1].reshape(layer.b.shape)
     return Result(tensors, loss, net.loss, net.reduction, net.layout, net.dtype,
                   tuple(layer.activation for layer in net.layers))
-
-
-def rows(a: np.ndarray, layout: str) -> np.ndarray:
-    """``a`` in the rows layout (a transposed view for columns); its own inverse."""
-    return a if layout == "rows" else a.T
 
 
 in_layout = rows  # rows <-> columns is its own inverse

@@ -29,13 +29,19 @@ def load(source, *, name: str | None = None) -> Network:
 
     Raises ``SpecError`` with the file, place and line of the first problem.
     """
+    return _load_file(source, name, from_npz, from_yaml)
+
+
+def _load_file(source, name: str | None, npz, yaml):
+    """Read ``source`` (``-``: standard input) and parse it with ``npz`` or ``yaml``, told apart by
+    content; every SpecError is given the file's name."""
     source = os.fspath(source)
     name = name or ("<stdin>" if source == "-" else source)
     data = read_bytes(source, name)
     try:
         if data.startswith(ZIP_MAGIC) or (source.endswith(".npz") and source != "-"):
-            return from_npz(data)
-        return from_yaml(data)
+            return npz(data)
+        return yaml(data)
     except SpecError as e:
         raise e.located(file=name) from None
 
@@ -238,16 +244,9 @@ def load_gradients(source, *, name: str | None = None, check=None) -> dict:
     as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted).
     ``check(arrays)``, if given, validates them; its SpecError is given this file and line.
     """
-    source = os.fspath(source)
-    name = name or ("<stdin>" if source == "-" else source)
-    data = read_bytes(source, name)
     check = check or (lambda arrays: arrays)
-    try:
-        if data.startswith(ZIP_MAGIC) or (source.endswith(".npz") and source != "-"):
-            return check(_npz_gradients(data))
-        return _yaml_gradients(data, check)
-    except SpecError as e:
-        raise e.located(file=name) from None
+    return _load_file(source, name, lambda data: check(_npz_gradients(data)),
+                      lambda data: _yaml_gradients(data, check))
 
 
 def _npz_gradients(data: bytes) -> dict:

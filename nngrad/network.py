@@ -64,16 +64,17 @@ class Network:
     @property
     def widths(self) -> tuple[int, ...]:
         """Layer widths n0, n1, ..., nL."""
-        return (_in_rows(self.X, self.layout).shape[1],
-                *(_in_rows(layer.W, self.layout).shape[1] for layer in self.layers))
+        return (rows(self.X, self.layout).shape[1],
+                *(rows(layer.W, self.layout).shape[1] for layer in self.layers))
 
     @property
     def batch(self) -> int:
         """The number of examples m."""
-        return _in_rows(self.X, self.layout).shape[0]
+        return rows(self.X, self.layout).shape[0]
 
 
-def _in_rows(a: np.ndarray, layout: str) -> np.ndarray:
+def rows(a: np.ndarray, layout: str) -> np.ndarray:
+    """``a`` in the rows layout (a transposed view for columns); its own inverse."""
     return a if layout == "rows" else a.T
 
 
@@ -163,7 +164,7 @@ def _validate(net: Network) -> None:
                 e.message += (f"; X and every W fit the {_other(layout)} layout: "
                               f"did you mean `layout: {_other(layout)}`?")
             raise
-        n_in = _in_rows(layers[-1].W, layout).shape[1]
+        n_in = rows(layers[-1].W, layout).shape[1]
     _set(net, "layers", tuple(layers))
     _set(net, "T", _targets(net, layers[-1], loss_name))
 
@@ -178,7 +179,7 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
     if W.ndim != 2:
         raise SpecError(f"is {W.ndim}-D with shape {W.shape}; it must be 2-D, "
                         f"{_dims(n_in, 'n_out', layout)} in the {layout} layout", path=(*path, "W"))
-    Wr = _in_rows(W, layout)
+    Wr = rows(W, layout)
     if Wr.shape[0] != n_in:
         raise SpecError(_w_mismatch(W, n_in, feeds, layout), path=(*path, "W"))
     n_out = Wr.shape[1]
@@ -209,7 +210,7 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
 def _w_mismatch(W, n_in, feeds, layout) -> str:
     msg = (f"is {W.shape}, but {feeds} has {_count(n_in, 'feature')}, so in the {layout} layout "
            "it must be ")
-    if _in_rows(W, _other(layout)).shape[0] == n_in:
+    if rows(W, _other(layout)).shape[0] == n_in:
         return msg + f"{W.T.shape}: did you mean its transpose?"
     return msg + _dims(n_in, "n_out", layout)
 
@@ -220,7 +221,7 @@ def _other(layout: str) -> str:
 
 def _chain_fits(X, layers, layout: str) -> bool:
     """Whether X and every W chain together in ``layout`` (for a hint; no other check)."""
-    n = _in_rows(X, layout).shape[1]
+    n = rows(X, layout).shape[1]
     for layer in layers:
         try:
             shape = np.shape(layer.W) if isinstance(layer, Layer) else ()
@@ -234,8 +235,8 @@ def _chain_fits(X, layers, layout: str) -> bool:
 
 def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
     layout, X = net.layout, net.X
-    m = _in_rows(X, layout).shape[0]
-    n_out = _in_rows(last.W, layout).shape[1]
+    m = rows(X, layout).shape[0]
+    n_out = rows(last.W, layout).shape[1]
     L = len(net.layers)
     if loss == "cross_entropy" and last.activation != "softmax":
         raise SpecError(f"cross_entropy needs a softmax output layer, but layer {L} is "
