@@ -6,13 +6,16 @@
     res.loss, res["dW1"]
     nngrad.check(net).agree                              # analytic vs finite differences
     nngrad.compare(net, nngrad.load_gradients("mine.npz"))   # your gradients, diagnosed
+    nngrad.explain(net).equations                        # the chain rule, with shapes
 """
 
 __version__ = "0.1.0"
 
 from .activations import ACTIVATIONS
+from .chainrule import Explanation, explain
 from .compare import compare_gradients as compare
 from .core import Result, backward, forward, run
+from .equations import Equation
 from .errors import NngradError, OutputError, SpecError
 from .gradcheck import check_gradients as check
 from .loader import load, load_gradients
@@ -22,8 +25,8 @@ from .report import Diagnosis, Report, TensorReport
 
 __all__ = [
     "__version__",
-    "load", "run", "forward", "backward", "check", "compare", "load_gradients",
-    "Network", "Layer", "Result", "Report", "TensorReport", "Diagnosis",
+    "load", "run", "forward", "backward", "check", "compare", "load_gradients", "explain",
+    "Network", "Layer", "Result", "Report", "TensorReport", "Diagnosis", "Explanation", "Equation",
     "NngradError", "SpecError", "OutputError",
     "ACTIVATIONS", "LOSSES", "FUSED",
 ]

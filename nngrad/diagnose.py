@@ -93,7 +93,7 @@ def _bias(name, M, res, net, scale_of) -> list:
     c = scale_of(M.reshape(R.shape), R) if M.shape != R.shape and M.size == R.size else None
     if c is not None:
         return [Diagnosis(name, "bias_reduction", f"{name} has the shape {M.shape}; b{l} is "
-                          f"{R.shape}" + ("" if abs(c - 1) < 1e-9 else f", and " +
+                          f"{R.shape}" + ("" if abs(c - 1) < 1e-9 else ", and " +
                                           _scale_text(name, c, net)[1]),
                           layer=l, factor=c, hint="sum with keepdims to match b's shape, or reshape")]
     return []

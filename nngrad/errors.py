@@ -28,6 +28,8 @@ class SpecError(NngradError):
     ``path`` locates the problem inside the spec as keys and indices, e.g.
     ``("layers", 1, "W", 3, 0)``; ``place`` renders it in the result names' terms (``W2[3][0]``,
     layers counted from 1, entries from 0 as in NumPy). ``line`` is the YAML line, when known.
+    ``context``, when set, is more for a command to show before the one-line message (for
+    ``nngrad explain``, the equations up to the one whose shapes do not fit).
     """
 
     def __init__(self, message: str, *, path: tuple = (), file: str | None = None,
@@ -35,6 +37,7 @@ class SpecError(NngradError):
         super().__init__(message, file=file)
         self.path = tuple(path)
         self.line = line
+        self.context = None
 
     @property
     def place(self) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import forward_loss, rows, run, targets
+from .core import forward_loss, run, targets
 from .network import Layer, Network
 from .errors import NngradError
 from .report import OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport

@@ -24,12 +24,14 @@ NPZ_OPTIONAL = ("layout", "reduction", "dtype")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def load(source, *, name: str | None = None) -> Network:
+def load(source, *, name: str | None = None, build=Network) -> Network:
     """Load a spec from a path (YAML or NPZ, told apart by content), or ``-`` for standard input.
 
-    Raises ``SpecError`` with the file, place and line of the first problem.
+    Raises ``SpecError`` with the file, place and line of the first problem. ``build`` makes the
+    network from ``Network``'s keyword arguments (``nngrad explain`` adds its shape walk).
     """
-    return _load_file(source, name, from_npz, from_yaml)
+    return _load_file(source, name, lambda data: from_npz(data, build),
+                      lambda data: from_yaml(data, build))
 
 
 def _load_file(source, name: str | None, npz, yaml):
@@ -63,19 +65,19 @@ def read_bytes(source: str, name: str) -> bytes:
         raise SpecError(f"cannot be read: {e.strerror or e}", file=name) from None
 
 
-def from_yaml(data: bytes) -> Network:
+def from_yaml(data: bytes, build=Network) -> Network:
     """A Network from the bytes of a YAML (or JSON) spec."""
     from .yamlread import line_of, parse, to_python
 
     root = parse(data, "is empty; a spec is a mapping with X, T, layers and loss")
     try:
         spec = to_python(root)
-        return from_mapping(spec)
+        return from_mapping(spec, build)
     except SpecError as e:
         raise e.located(line=line_of(root, e.path)) from None
 
 
-def from_mapping(spec) -> Network:
+def from_mapping(spec, build=Network) -> Network:
     """A Network from a spec already parsed to plain data (mappings, lists, numbers)."""
     if not isinstance(spec, dict):
         raise SpecError(f"is a {_kind(spec)}; a spec is a mapping with X, T, layers and loss")
@@ -101,9 +103,9 @@ def from_mapping(spec) -> Network:
         built.append(Layer(numbers(layer["W"], (*path, "W")),
                            None if b is None else numbers(b, (*path, "b")),
                            layer["activation"]))
-    return Network(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
-                   loss=spec["loss"], layout=spec.get("layout", "rows"),
-                   dtype=spec.get("dtype", "float64"))
+    return build(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
+                 loss=spec["loss"], layout=spec.get("layout", "rows"),
+                 dtype=spec.get("dtype", "float64"))
 
 
 def numbers(value, path: tuple) -> np.ndarray:
@@ -161,9 +163,9 @@ def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
                             path=(*path, key))
 
 
-def from_npz(data: bytes) -> Network:
+def from_npz(data: bytes, build=Network) -> Network:
     """A Network from the bytes of an NPZ spec (arrays X, T, W1.., b1.., activations, loss)."""
-    return from_arrays(npz_arrays(data, "is a single .npy array, not an NPZ spec"))
+    return from_arrays(npz_arrays(data, "is a single .npy array, not an NPZ spec"), build)
 
 
 def npz_arrays(data: bytes, single: str) -> dict:
@@ -189,7 +191,7 @@ def _member(archive, key: str) -> np.ndarray:
         raise SpecError(f"cannot be read: {e}", path=(key,)) from None
 
 
-def from_arrays(arrays: dict) -> Network:
+def from_arrays(arrays: dict, build=Network) -> Network:
     """A Network from the NPZ layout's arrays: X, T, W1..WL, b1..bL, activations, loss, ..."""
     for key in ("X", "T", "activations", "loss"):
         if key not in arrays:
@@ -205,8 +207,8 @@ def from_arrays(arrays: dict) -> Network:
             raise SpecError(f"the NPZ has {L} activations but no member W{l}")
         layers.append(Layer(arrays[f"W{l}"], arrays.get(f"b{l}"), _activation(spec, l)))
     options = {key: _string(arrays[key], key) for key in NPZ_OPTIONAL if key in arrays}
-    return Network(X=arrays["X"], T=arrays["T"], layers=layers, loss=_string(arrays["loss"], "loss"),
-                   **options)
+    return build(X=arrays["X"], T=arrays["T"], layers=layers, loss=_string(arrays["loss"], "loss"),
+                 **options)
 
 
 def _activation(spec: str, l: int):

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-import nngrad
 from nngrad.loader import from_mapping
 
 REPO = __import__("pathlib").Path(__file__).resolve().parent.parent

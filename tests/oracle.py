@@ -95,7 +95,6 @@ def loss(spec, params=None):
     """The loss as a function of the parameter list [W1, b1, ...]."""
     params = params_of(spec) if params is None else params
     X = np.asarray(spec["X"], dtype=float)
-    ax = -1 if spec.get("layout", "rows") == "rows" else 0
     Z = _affine(spec, 0, X, params)
     return loss_from(spec, 1, Z, "Z", params)
 

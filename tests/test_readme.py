@@ -39,3 +39,24 @@ def test_spec_example_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "nngrad", "run", str(tmp_path / "net.yaml")],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "leaky_relu" in proc.stdout
+
+
+def _console_blocks(command: str) -> list[str]:
+    text = (REPO / "README.md").read_text()
+    return [b for b in re.findall(r"```console\n(.*?)```", text, re.S) if b.startswith(f"$ {command}")]
+
+
+def test_explain_examples_are_what_explain_prints():
+    blocks = _console_blocks("nngrad explain sample_nets/") + [
+        re.sub(r"(?m)^  ", "", b) for b in re.findall(r"  ```console\n(.*?)  ```",
+                                                      (REPO / "README.md").read_text(), re.S)
+        if "nngrad explain" in b]
+    assert len(blocks) == 2
+    for block in blocks:
+        command, *shown = block.splitlines()
+        proc = subprocess.run([sys.executable, "-m", *command[2:].split()], cwd=REPO,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0
+        for line in shown:
+            if line != "...":
+                assert line in proc.stdout.splitlines(), line

@@ -1,0 +1,76 @@
+"""``nngrad explain``: the chain rule of every layer, each equation with its shapes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..errors import SpecError
+from .app import EXAMPLES, cli, settings_from, spec_source, stdout_console, stdout_guard
+from .run import report_nonfinite
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("spec", required=False, metavar="[SPEC]")
+@click.option("--layer", type=click.IntRange(min=1), metavar="L",
+              help="Only layer L (counted from 1): its forward, loss if last, and backward equations.")
+@click.option("--values", is_flag=True,
+              help="Show the numbers under each equation (the first few entries of big arrays).")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True, help="text for a terminal, markdown (LaTeX math) for notes, json.")
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
+def explain(spec, layer, values, fmt, config_path) -> int:
+    """Explain SPEC's forward and backward pass as equations, every factor with its shape.
+
+    The equations are written in SPEC's own layout (rows: Z = A_prev · W + b; columns:
+    Z = W · A_prev + b), from the loss back to the input. When SPEC's shapes do not fit,
+    the equations up to the one that fails are shown on standard error, with the shape that
+    was needed, and the exit status is 2. Without SPEC, a bundled example is explained.
+    With --values, a value that is not finite gives exit status 1, as for run.
+    """
+    from ..core import run as run_network
+    from ..chainrule import environment, explain as explain_network
+    from ..shapewalk import network_or_walk
+    from ..loader import load
+
+    settings = settings_from(config_path)
+    path, title = spec_source(spec)
+    try:
+        net = load(path, name=title, build=network_or_walk)
+    except SpecError as e:
+        if e.context is not None:
+            from ..render.explain_text import render_walk
+
+            render_walk(e.context, _stderr_console())
+        raise
+    if layer is not None and layer > len(net.layers):
+        raise click.BadParameter(f"{title} has {len(net.layers)} layers; L must be 1 to "
+                                 f"{len(net.layers)}", param_hint="'--layer'")
+    ex = explain_network(net)
+    res = run_network(net) if values else None
+    env = environment(net, res) if values else None
+    display = settings["display"]
+    shown = dict(precision=display["precision"], edgeitems=display["edgeitems"],
+                 inline_threshold=settings["explain"]["inline_threshold"])
+    with stdout_guard():
+        if fmt == "text":
+            from ..render.explain_text import render_explanation
+
+            render_explanation(ex, stdout_console(), title=title, layer=layer, env=env, **shown)
+        elif fmt == "markdown":
+            from ..render.explain_docs import markdown
+
+            sys.stdout.write(markdown(ex, title=title, layer=layer, env=env, **shown))
+        else:
+            from ..render import to_json
+            from ..render.explain_docs import explanation_document
+
+            sys.stdout.write(to_json(explanation_document(ex, layer=layer, env=env)) + "\n")
+    return 0 if res is None else report_nonfinite(res, title)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)

@@ -1,0 +1,67 @@
+"""``nngrad run``: forward and backward, printed as tables or JSON, or saved to a file."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .app import (EXAMPLES, EXIT_NONFINITE, cli, error_line, given, refuse_overwriting_input,
+                  settings_from, spec_source, stdout_console, stdout_guard)
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("spec", required=False, metavar="[SPEC]")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for programs.")
+@click.option("-o", "--output", metavar="OUT", help="Write the results to OUT (.npz or .json).")
+@click.option("--config", "config_path", metavar="FILE",
+              help="Settings to lay over configs/default.yaml (display precision, ...).")
+def run(spec: str | None, fmt: str, output: str | None, config_path: str | None) -> int:
+    """Run SPEC forward and backward; print every Z, A, dA, dZ, dW, dB and the loss.
+
+    SPEC is a YAML or NPZ file, or - for standard input. Without SPEC, a bundled
+    example network is run. With -o, the results go to OUT and nothing is printed, unless
+    --format is given too. Exit status: 0 done, 1 a result is not finite, 2 bad input.
+    """
+    from ..core import run as run_network
+    from ..loader import load
+    from ..render import output_format, save_result
+
+    if output:
+        output_format(output)
+        refuse_overwriting_input(spec, output)
+    printing = not output or given(click.get_current_context(), "fmt")
+    settings = settings_from(config_path) if config_path or (printing and fmt == "table") else None
+    path, title = spec_source(spec)
+    net = load(path, name=title)
+    res = run_network(net)
+
+    if output:
+        save_result(res, output)
+    if printing:
+        with stdout_guard():
+            print_result(res, fmt, title, settings)
+    return report_nonfinite(res, title)
+
+
+def print_result(res, fmt: str, title: str, settings: dict | None) -> None:
+    if fmt == "json":
+        from ..render import result_document, to_json
+
+        sys.stdout.write(to_json(result_document(res)) + "\n")
+        return
+    from ..render.table import render_table
+
+    render_table(res, stdout_console(), title=title, **settings["display"])
+
+
+def report_nonfinite(res, title: str) -> int:
+    bad = res.first_nonfinite()
+    if bad is None:
+        return 0
+    name, index, value = bad
+    where = name + "".join(f"[{i}]" for i in index)
+    error_line(f"{title}: {where} is {value}: the first value that is not finite (the results "
+           "overflowed); everything computed after it is unreliable")
+    return EXIT_NONFINITE

@@ -1,0 +1,92 @@
+"""``nngrad check`` and ``nngrad compare``: gradients verified, and a user's gradients diagnosed."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .app import EXAMPLES, cli, settings_from, spec_source, stdout_console, stdout_guard
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("spec")
+@click.option("--mode", type=click.Choice(["auto", "full", "fast"]), default=None,
+              help="full: every parameter; fast: random directions; auto (default): by size.")
+@click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Step of the central differences (configs: check.eps).")
+@click.option("--rtol", type=click.FloatRange(min=0), default=None,
+              help="Relative tolerance (configs: tolerances).")
+@click.option("--atol", type=click.FloatRange(min=0), default=None,
+              help="Absolute tolerance (configs: tolerances).")
+@click.option("--directions", type=click.IntRange(min=1), default=None,
+              help="Fast mode: random directions per tensor (configs: check.directions).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the directions.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
+def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> int:
+    """Check nngrad's analytic gradients of SPEC against central finite differences.
+
+    The numeric side runs in float64. A perturbation that crosses a kink (relu, leaky_relu,
+    elu at 0; mae at y = t) is skipped and listed. Exit status: 0 agree, 1 disagree, 2 bad input.
+    """
+    from ..gradcheck import check_gradients
+    from ..loader import load
+
+    settings = settings_from(config_path)
+    path, title = spec_source(spec)
+    net = load(path, name=title)
+    tol, conf = settings["tolerances"][net.dtype], settings["check"]
+    report = check_gradients(
+        net, mode=mode or conf["mode"], eps=eps or conf["eps"],
+        rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] if atol is None else atol,
+        directions=directions or conf["directions"], full_max_params=conf["full_max_params"],
+        worst=conf["worst"], seed=seed)
+    return show_report(report, fmt, title)
+
+
+@cli.command(epilog=EXAMPLES)
+@click.argument("spec")
+@click.argument("mine")
+@click.option("--rtol", type=click.FloatRange(min=0), default=None,
+              help="Relative tolerance (configs: tolerances).")
+@click.option("--atol", type=click.FloatRange(min=0), default=None,
+              help="Absolute tolerance (configs: tolerances).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
+def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
+    """Compare the gradients in MINE with nngrad's for SPEC, and say what is wrong.
+
+    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl to arrays, as your
+    own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
+    """
+    from ..compare import compare_gradients, gradients_of
+    from ..loader import load, load_gradients
+
+    settings = settings_from(config_path)
+    path, title = spec_source(spec)
+    if spec == "-" and mine == "-":
+        raise click.UsageError("only one of SPEC and MINE can be read from standard input")
+    net = load(path, name=title)
+    arrays = load_gradients(mine, check=lambda a: gradients_of(a, len(net.layers)))
+    tol = settings["tolerances"][net.dtype]
+    report = compare_gradients(net, arrays, rtol=tol["rtol"] if rtol is None else rtol,
+                               atol=tol["atol"] if atol is None else atol)
+    return show_report(report, fmt, title)
+
+
+def show_report(report, fmt: str, title: str) -> int:
+    for warning in report.warnings:
+        click.echo(f"nngrad: warning: {warning}", err=True)
+    with stdout_guard():
+        if fmt == "json":
+            from ..render import to_json
+
+            sys.stdout.write(to_json(report.to_dict()) + "\n")
+        else:
+            from ..render.report_table import render_report
+
+            render_report(report, stdout_console(), title=title)
+    return 0 if report.agree else 1

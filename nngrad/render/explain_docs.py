@@ -1,0 +1,57 @@
+"""``nngrad explain`` as documents: Markdown with LaTeX math (for notes and homework), and JSON."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..notation import annotated, code, latex, plain, text
+from .explain_text import PARTS, describe, inline, legend, values_text
+from .jsondoc import plain as plain_numbers
+
+
+def _selected(ex, layer):
+    return [eq for eq in ex.equations if layer is None or eq.layer == layer]
+
+
+def markdown(ex, *, title: str, layer: int | None = None, env: dict | None = None,
+             precision: int = 6, edgeitems: int = 3, inline_threshold: int = 16) -> str:
+    """The explanation as Markdown: a section per part and layer, each equation in ``$$`` math
+    with every factor's shape underneath, then its note, its NumPy code and, with ``env``, values."""
+
+    def show(a):
+        return inline(a, precision=precision, edgeitems=edgeitems, max_entries=inline_threshold)
+
+    out = [f"# nngrad explain: `{title}`", "", f"A{describe(ex)[1:]}.", "",
+           f"Notation: {legend(ex.skeleton)}.", ""]
+    part = current = None
+    for eq in _selected(ex, layer):
+        if eq.part != part:
+            part, current = eq.part, None
+            out += [f"## {PARTS[part]}", ""]
+        if eq.part != "loss" and eq.layer != current:
+            current = eq.layer
+            out += [f"### Layer {eq.layer}: {ex.skeleton.layers[eq.layer - 1].activation}", ""]
+        out += ["$$", f"{latex(eq.lhs)} = {latex(eq.rhs)}", "$$", ""]
+        if env is not None:
+            out += [f"`{eq.lhs.name} = {values_text(eq.rhs, env, show)} = {show(env[eq.lhs.name])}`", ""]
+        if eq.note:
+            out += [eq.note + ".", ""]
+        out += [f"`{eq.lhs.name} = {code(eq.rhs)}`", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def explanation_document(ex, *, layer: int | None = None, env: dict | None = None) -> dict:
+    """The explanation as one JSON document: each equation as text (with and without shapes),
+    LaTeX and NumPy code, its shape, layer, part and note; with ``env``, its value."""
+    sk = ex.skeleton
+    equations = []
+    for eq in _selected(ex, layer):
+        entry = {"layer": eq.layer, "part": eq.part, "name": eq.lhs.name,
+                 "shape": list(eq.lhs.shape), "text": f"{annotated(eq.lhs, eq.lhs.name)} = {text(eq.rhs)}",
+                 "plain": f"{eq.lhs.name} = {plain(eq.rhs)}", "latex": f"{latex(eq.lhs)} = {latex(eq.rhs)}",
+                 "numpy": f"{eq.lhs.name} = {code(eq.rhs)}", "note": eq.note}
+        if env is not None:
+            entry["value"] = plain_numbers(np.asarray(env[eq.lhs.name]))
+        equations.append(entry)
+    return {"layout": sk.layout, "loss": {"name": sk.loss, "reduction": sk.reduction},
+            "m": sk.m, "equations": equations}
