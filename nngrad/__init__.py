@@ -7,6 +7,7 @@
     nngrad.check(net).agree                              # analytic vs finite differences
     nngrad.compare(net, nngrad.load_gradients("mine.npz"))   # your gradients, diagnosed
     nngrad.explain(net).equations                        # the chain rule, with shapes
+    for k, loss, net_k in nngrad.descend(net, lr=0.1, steps=10): ...   # gradient descent
 """
 
 __version__ = "0.1.0"
@@ -15,6 +16,7 @@ from .activations import ACTIVATIONS
 from .chainrule import Explanation, explain
 from .compare import compare_gradients as compare
 from .core import Result, backward, forward, run
+from .descent import descend
 from .equations import Equation
 from .errors import NngradError, OutputError, SpecError
 from .gradcheck import check_gradients as check
@@ -25,7 +27,7 @@ from .report import Diagnosis, Report, TensorReport
 
 __all__ = [
     "__version__",
-    "load", "run", "forward", "backward", "check", "compare", "load_gradients", "explain",
+    "load", "run", "forward", "backward", "check", "compare", "load_gradients", "explain", "descend",
     "Network", "Layer", "Result", "Report", "TensorReport", "Diagnosis", "Explanation", "Equation",
     "NngradError", "SpecError", "OutputError",
     "ACTIVATIONS", "LOSSES", "FUSED",

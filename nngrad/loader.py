@@ -30,11 +30,11 @@ def load(source, *, name: str | None = None, build=Network) -> Network:
     Raises ``SpecError`` with the file, place and line of the first problem. ``build`` makes the
     network from ``Network``'s keyword arguments (``nngrad explain`` adds its shape walk).
     """
-    return _load_file(source, name, lambda data: from_npz(data, build),
+    return load_file(source, name, lambda data: from_npz(data, build),
                       lambda data: from_yaml(data, build))
 
 
-def _load_file(source, name: str | None, npz, yaml):
+def load_file(source, name: str | None, npz, yaml):
     """Read ``source`` (``-``: standard input) and parse it with ``npz`` or ``yaml``, told apart by
     content; every SpecError is given the file's name."""
     source = os.fspath(source)
@@ -247,7 +247,7 @@ def load_gradients(source, *, name: str | None = None, check=None) -> dict:
     ``check(arrays)``, if given, validates them; its SpecError is given this file and line.
     """
     check = check or (lambda arrays: arrays)
-    return _load_file(source, name, lambda data: check(_npz_gradients(data)),
+    return load_file(source, name, lambda data: check(_npz_gradients(data)),
                       lambda data: _yaml_gradients(data, check))
 
 

@@ -60,3 +60,21 @@ def test_explain_examples_are_what_explain_prints():
         for line in shown:
             if line != "...":
                 assert line in proc.stdout.splitlines(), line
+
+
+def test_init_and_step_examples_are_what_they_print(tmp_path):
+    text = (REPO / "README.md").read_text()
+    init = next(b for b in re.findall(r"```console\n(.*?)```", text, re.S) if b.startswith("$ nngrad init"))
+    command, head, *shown = init.splitlines()
+    assert head == "$ head -12 net.yaml"
+    args = command[2:].split()[1:]
+    proc = subprocess.run([sys.executable, "-m", "nngrad", *args], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0
+    assert (tmp_path / "net.yaml").read_text().splitlines()[:12] == shown
+    step = next(b for b in re.findall(r"```console\n(.*?)```", text, re.S) if b.startswith("$ nngrad step"))
+    command, *shown = step.splitlines()
+    shutil.copytree(SAMPLES, tmp_path / "sample_nets")
+    proc = subprocess.run([sys.executable, "-m", *command[2:].split()], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.splitlines() == shown

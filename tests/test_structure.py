@@ -9,7 +9,8 @@ import pytest
 from conftest import REPO
 
 CORE = ["activations", "losses", "network", "core", "gradcheck", "compare", "diagnose",
-        "report", "equations", "notation", "rules", "chainrule", "shapewalk", "errors"]
+        "report", "equations", "notation", "rules", "chainrule", "shapewalk", "descent", "initspec",
+        "errors"]
 NO_IO = {"os", "sys", "io", "pathlib", "shutil", "subprocess", "tempfile", "builtins"}
 
 

@@ -6,6 +6,6 @@ exit status: 2 for bad input or usage, 1 for non-finite results or gradients tha
 """
 
 from .app import cli, main
-from . import explain, run, verify  # noqa: F401  (each module adds its commands to cli)
+from . import author, explain, run, verify  # noqa: F401  (each module adds its commands to cli)
 
 __all__ = ["cli", "main"]

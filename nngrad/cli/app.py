@@ -37,6 +37,9 @@ Examples:
   nngrad explain net.yaml --layer 3   # layer 3's chain rule, every factor with its shape
   nngrad explain net.yaml --values    # the same with the numbers, as a worked example
   nngrad explain net.yaml --format markdown > notes.md   # LaTeX math for notes
+  nngrad init 4 6 1 -o net.yaml       # a new random 4-6-1 spec
+  nngrad convert net.yaml net.npz     # YAML to NPZ and back, losslessly
+  nngrad step net.yaml --lr 0.1 --steps 100 -o trained.yaml   # gradient descent
 """
 
 

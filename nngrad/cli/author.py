@@ -1,0 +1,127 @@
+"""``nngrad init``, ``convert`` and ``step``: make specs, move them between YAML and NPZ, and
+watch gradient descent work. Every file is written atomically, and never over its own input
+unless ``--in-place`` is given."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .. import __version__
+from ..activations import ACTIVATIONS
+from ..errors import NngradError
+from ..losses import LOSSES
+from .app import cli, refuse_overwriting_input, spec_source
+
+
+@cli.command("init")
+@click.argument("widths", nargs=-1, required=True, type=click.IntRange(min=1), metavar="N0 N1 ... NL")
+@click.option("-o", "--output", default="-", show_default=True, metavar="OUT",
+              help="OUT.yaml, OUT.yml or OUT.npz; - writes YAML to standard output.")
+@click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), default="relu",
+              show_default=True, help="The hidden layers' activation.")
+@click.option("--output-activation", type=click.Choice(sorted(ACTIVATIONS)), default=None,
+              help="The output layer's: by default softmax for cross_entropy, sigmoid for bce, "
+                   "identity otherwise.")
+@click.option("--loss", type=click.Choice(list(LOSSES)), default="mse", show_default=True)
+@click.option("--layout", type=click.Choice(["rows", "columns"]), default="rows", show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), default=4, show_default=True,
+              help="The number of examples m.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The same seed, the same file.")
+@click.option("--init", "init_name", type=click.Choice(["he", "xavier", "normal"]), default="he",
+              show_default=True, help="W ~ N(0, 2/n_in), N(0, 2/(n_in + n_out)) or N(0, 1).")
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
+              show_default=True)
+def init(widths, output, activation, output_activation, loss, layout, batch, seed, init_name,
+         dtype) -> int:
+    """Write a new random spec with layer widths N0 N1 ... NL (at least two).
+
+    The output layer and the targets fit the loss: a softmax and one-hot T for cross_entropy,
+    a sigmoid and 0/1 T for bce, identity and N(0, 1) T otherwise. Biases are zeros.
+    """
+    from ..initspec import describe, misfit, output_for, random_spec
+    from ..specwrite import spec_format, write_spec
+
+    if len(widths) < 2:
+        raise click.BadParameter("give at least two widths: the inputs N0 and the outputs NL",
+                                 param_hint="'N0 N1 ... NL'")
+    spec_format(output)
+    output_activation = output_activation or output_for(loss)
+    problem = misfit(loss, output_activation)
+    if problem:
+        raise click.BadParameter(problem, param_hint="'--output-activation'")
+    spec = random_spec(widths, activation=activation, output=output_activation, loss=loss,
+                       layout=layout, batch=batch, seed=seed, init=init_name, dtype=dtype)
+    command = (f"nngrad init {' '.join(map(str, widths))} --activation {activation} "
+               f"--output-activation {output_activation} --loss {loss} --layout {layout} "
+               f"--batch {batch} --seed {seed} --init {init_name} --dtype {dtype}")
+    header = [f"Made by nngrad {__version__}: {command}",
+              describe(widths, activation=activation, output=output_activation, loss=loss,
+                       init=init_name)]
+    write_spec(spec, output, header)
+    return 0
+
+
+@cli.command("convert")
+@click.argument("source", metavar="IN")
+@click.argument("output", metavar="OUT")
+def convert(source, output) -> int:
+    """Convert the spec IN (YAML or NPZ) to OUT, whose extension (.yaml, .yml, .npz) picks the
+    format; OUT - writes YAML to standard output.
+
+    Both files give identical results, bit for bit: YAML numbers are written with every digit
+    a float64 needs, and NPZ arrays in the spec's dtype.
+    """
+    from ..specfile import read_spec
+    from ..specwrite import spec_format, write_spec
+
+    spec_format(output)
+    if source == output and source != "-":
+        raise NngradError("is the input spec; choose another output file", file=output)
+    refuse_overwriting_input(source, output)
+    path, title = spec_source(source)
+    loaded = read_spec(path, name=title)
+    write_spec(loaded.spec, output, [f"Converted by nngrad {__version__} from {title}"])
+    return 0
+
+
+@cli.command("step")
+@click.argument("spec_path", metavar="SPEC")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), required=True,
+              help="The learning rate.")
+@click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("-o", "--output", metavar="OUT", help="Where to write the updated spec, in SPEC's "
+              "format; - writes a YAML spec to standard output.")
+@click.option("--in-place", is_flag=True, help="Write the updated spec over SPEC.")
+@click.option("--momentum", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0,
+              show_default=True, help="v = momentum v + g; p = p - lr v.")
+@click.option("--update", type=click.Choice(["all", "weights"]), default="all", show_default=True,
+              help="Update every W and b, or only the weights.")
+@click.option("--history", metavar="CSV", help="Write the loss curve: step,loss for steps 0..N.")
+def step(spec_path, lr, steps, output, in_place, momentum, update, history) -> int:
+    """Run N steps of full-batch gradient descent on SPEC and write the updated spec.
+
+    The loss before and after each step is printed (on standard error when OUT is -). A YAML
+    spec keeps its comments and layout: only the numbers of W and b change. Exit status: 0
+    done, 1 the loss stopped being finite (nothing is written), 2 bad input.
+    """
+    from .steps import run_steps
+
+    if in_place and output:
+        raise click.UsageError("give either -o OUT or --in-place, not both")
+    if not in_place and not output:
+        raise click.UsageError("give -o OUT for the updated spec (or --in-place to overwrite SPEC)")
+    if in_place and spec_path == "-":
+        raise click.UsageError("--in-place needs a SPEC file, not standard input")
+    output = spec_path if in_place else output
+    if not in_place:
+        if output == spec_path or (output != "-" and spec_path != "-" and os.path.exists(output)
+                                   and os.path.samefile(spec_path, output)):
+            raise NngradError("is the input spec; choose another output file, or use --in-place",
+                              file=output)
+    if history and history != "-" and spec_path != "-" and os.path.exists(history) \
+            and os.path.exists(spec_path) and os.path.samefile(spec_path, history):
+        raise NngradError("is the input spec; choose another file for the history", file=history)
+    return run_steps(spec_path, lr=lr, steps=steps, output=output, momentum=momentum, update=update,
+                     history=history)
