@@ -8,29 +8,28 @@ Every problem becomes a ``SpecError`` that names the file, the place (``W2``, ``
 from __future__ import annotations
 
 import difflib
-import io
 import os
 import sys
-import zipfile
 
 import numpy as np
 
 from .activations import ACTIVATIONS
 from .errors import SpecError
 from .network import Layer, Network
+from .npzread import NPY_MAGIC, ZIP_MAGIC, npz_arrays
 
 SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers")
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def load(source, *, name: str | None = None, build=Network) -> Network:
+def load(source, *, name: str | None = None, build=Network, limit: int | None = None) -> Network:
     """Load a spec from a path (YAML or NPZ, told apart by content), or ``-`` for standard input.
 
     Raises ``SpecError`` with the file, place and line of the first problem. ``build`` makes the
     network from ``Network``'s keyword arguments (``nngrad explain`` adds its shape walk).
+    ``limit`` caps the bytes an NPZ may declare (default: ``limits.npz_bytes`` of the settings).
     """
-    return load_file(source, name, lambda data: from_npz(data, build),
+    return load_file(source, name, lambda data: from_npz(data, build, limit),
                       lambda data: from_yaml(data, build))
 
 
@@ -41,7 +40,7 @@ def load_file(source, name: str | None, npz, yaml):
     name = name or ("<stdin>" if source == "-" else source)
     data = read_bytes(source, name)
     try:
-        if data.startswith(ZIP_MAGIC) or (source.endswith(".npz") and source != "-"):
+        if data.startswith((*ZIP_MAGIC, NPY_MAGIC)) or (source.endswith(".npz") and source != "-"):
             return npz(data)
         return yaml(data)
     except SpecError as e:
@@ -163,32 +162,9 @@ def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
                             path=(*path, key))
 
 
-def from_npz(data: bytes, build=Network) -> Network:
+def from_npz(data: bytes, build=Network, limit: int | None = None) -> Network:
     """A Network from the bytes of an NPZ spec (arrays X, T, W1.., b1.., activations, loss)."""
-    return from_arrays(npz_arrays(data, "is a single .npy array, not an NPZ spec"), build)
-
-
-def npz_arrays(data: bytes, single: str) -> dict:
-    """Every member of an NPZ as an array, never unpickled; SpecError ``single`` for a .npy."""
-    try:
-        archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
-        raise SpecError("is not a valid NPZ file") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise SpecError(single)
-    with archive:
-        return {key: _member(archive, key) for key in archive.files}
-
-
-def _member(archive, key: str) -> np.ndarray:
-    try:
-        return archive[key]
-    except ValueError as e:
-        if "allow_pickle" in str(e):
-            raise SpecError("holds Python objects, which nngrad never unpickles", path=(key,)) from None
-        raise SpecError(f"is not a valid .npy array: {e}", path=(key,)) from None
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
-        raise SpecError(f"cannot be read: {e}", path=(key,)) from None
+    return from_arrays(npz_arrays(data, "is a single .npy array, not an NPZ spec", limit), build)
 
 
 def from_arrays(arrays: dict, build=Network) -> Network:
@@ -239,7 +215,7 @@ def _string(a: np.ndarray, key: str) -> str:
     return s.decode() if isinstance(s, bytes) else s
 
 
-def load_gradients(source, *, name: str | None = None, check=None) -> dict:
+def load_gradients(source, *, name: str | None = None, check=None, limit: int | None = None) -> dict:
     """Gradients a user computed, name -> array, from NPZ, YAML or JSON (``-``: standard input).
 
     YAML and JSON hold a mapping of name to nested lists, or to ``{"shape": ..., "data": ...}``
@@ -247,12 +223,13 @@ def load_gradients(source, *, name: str | None = None, check=None) -> dict:
     ``check(arrays)``, if given, validates them; its SpecError is given this file and line.
     """
     check = check or (lambda arrays: arrays)
-    return load_file(source, name, lambda data: check(_npz_gradients(data)),
+    return load_file(source, name, lambda data: check(_npz_gradients(data, limit)),
                       lambda data: _yaml_gradients(data, check))
 
 
-def _npz_gradients(data: bytes) -> dict:
-    arrays = npz_arrays(data, "is a single .npy array; save gradients with np.savez(dW1=..., ...)")
+def _npz_gradients(data: bytes, limit: int | None) -> dict:
+    arrays = npz_arrays(data, "is a single .npy array; save gradients with np.savez(dW1=..., ...)",
+                        limit)
     for key, a in arrays.items():
         if a.dtype.kind not in "iuf":
             raise SpecError(f"must hold numbers, not {a.dtype}", path=(key,))

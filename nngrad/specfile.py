@@ -28,14 +28,14 @@ class SpecFile:
     data: bytes
 
 
-def read_spec(source, *, name: str | None = None) -> SpecFile:
+def read_spec(source, *, name: str | None = None, limit: int | None = None) -> SpecFile:
     """Read a YAML or NPZ spec (``-``: standard input); SpecError as ``nngrad.load`` raises it."""
 
     def build(**parts):
         return Network(**parts), parts
 
     def npz(data):
-        return SpecFile(*from_npz(data, build), "npz", data)
+        return SpecFile(*from_npz(data, build, limit), "npz", data)
 
     def yaml(data):
         return SpecFile(*from_yaml(data, build), "yaml", data)

@@ -18,6 +18,9 @@ from .errors import SpecError
 _PREFIX = "tag:yaml.org,2002:"
 _EXPONENT_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
 MAX_DEPTH = 64
+MAX_INDENT = 4 * MAX_DEPTH
+_OPEN, _CLOSE = (ord("["), ord("{")), (ord("]"), ord("}"))
+_INDENT = re.compile(r"(?m)^[ \-]{%d,}" % (MAX_INDENT + 1))
 
 
 def parse(data: bytes, empty: str | None):
@@ -34,9 +37,14 @@ def parse(data: bytes, empty: str | None):
 
 
 def compose(text: str):
-    """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML."""
+    """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML.
+
+    The nesting is measured before libyaml parses anything (it has crashed on 30,000 nested
+    brackets): ``depth_guard``.
+    """
     import yaml
 
+    depth_guard(text)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         return yaml.compose(text, Loader=loader)
@@ -48,8 +56,36 @@ def compose(text: str):
         line = mark.line + 1 if mark else None
         col = f" (column {mark.column + 1})" if mark else ""
         raise SpecError(f"invalid YAML: {what}{col}", line=line) from None
+    except yaml.reader.ReaderError as e:
+        line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+        code = ord(e.character) if isinstance(e.character, str) else e.character
+        raise SpecError(f"invalid YAML: the character U+{code:04X} is not allowed in YAML text",
+                        line=line) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}".splitlines()[0]) from None
+
+
+def depth_guard(text: str) -> None:
+    """SpecError if brackets nest more than MAX_DEPTH deep, or a line is indented (spaces and
+    ``- ``) more than MAX_INDENT columns, which block nesting that deep would need. Counted
+    over the raw text in C-speed passes; brackets in comments and quotes count too, which can
+    only make the guard stricter than the YAML, never looser."""
+    import numpy as np
+
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    opens = (raw == _OPEN[0]) | (raw == _OPEN[1])
+    at = np.flatnonzero(opens | (raw == _CLOSE[0]) | (raw == _CLOSE[1]))
+    depth = np.cumsum(np.where(opens[at], 1, -1))
+    if depth.size and depth.max() > MAX_DEPTH:
+        first = int(at[np.argmax(depth > MAX_DEPTH)])
+        line = raw[:first].tobytes().count(b"\n") + 1
+        raise SpecError(f"nests brackets more than {MAX_DEPTH} levels deep", line=line)
+    widest = max((m.end() - m.start() for m in _INDENT.finditer(text)), default=0)
+    if widest > MAX_INDENT:
+        line = next(text.count("\n", 0, m.start()) + 1 for m in _INDENT.finditer(text)
+                    if m.end() - m.start() == widest)
+        raise SpecError(f"is indented more than {MAX_INDENT} columns; a spec is never nested "
+                        "that deep", line=line)
 
 
 def to_python(node, path: tuple = ()):
@@ -64,7 +100,7 @@ def _convert(node, path, constructor, seen):
     import yaml
 
     if len(path) > MAX_DEPTH:
-        raise _error(node, path, f"is nested more than {MAX_DEPTH} levels deep")
+        raise _error(node, path[:2], f"is nested more than {MAX_DEPTH} levels deep")
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, path, constructor)
     if id(node) in seen:
@@ -104,7 +140,7 @@ def _scalar(node, path, constructor):
                                  "numbers, strings, lists and mappings (quote it for a string)")
     try:
         return builders[kind](node)
-    except (ValueError, TypeError, OverflowError, ArithmeticError):
+    except (ValueError, TypeError, KeyError, OverflowError, ArithmeticError):
         raise _error(node, path, f"{node.value!r} is not a valid {kind}") from None
 
 

@@ -80,6 +80,11 @@ def settings_from(path: str | None) -> dict:
     return load_config(path)
 
 
+def npz_limit(config_path: str | None) -> int | None:
+    """The NPZ size cap of ``--config FILE``; None (the default cap) without one."""
+    return settings_from(config_path)["limits"]["npz_bytes"] if config_path else None
+
+
 def given(ctx: click.Context, name: str) -> bool:
     return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 

@@ -12,7 +12,7 @@ from .. import __version__
 from ..activations import ACTIVATIONS
 from ..errors import NngradError
 from ..losses import LOSSES
-from .app import cli, refuse_overwriting_input, spec_source
+from .app import cli, npz_limit, refuse_overwriting_input, spec_source
 
 
 @cli.command("init")
@@ -66,7 +66,8 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
 @cli.command("convert")
 @click.argument("source", metavar="IN")
 @click.argument("output", metavar="OUT")
-def convert(source, output) -> int:
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
+def convert(source, output, config_path) -> int:
     """Convert the spec IN (YAML or NPZ) to OUT, whose extension (.yaml, .yml, .npz) picks the
     format; OUT - writes YAML to standard output.
 
@@ -81,7 +82,7 @@ def convert(source, output) -> int:
         raise NngradError("is the input spec; choose another output file", file=output)
     refuse_overwriting_input(source, output)
     path, title = spec_source(source)
-    loaded = read_spec(path, name=title)
+    loaded = read_spec(path, name=title, limit=npz_limit(config_path))
     write_spec(loaded.spec, output, [f"Converted by nngrad {__version__} from {title}"])
     return 0
 
@@ -99,7 +100,8 @@ def convert(source, output) -> int:
 @click.option("--update", type=click.Choice(["all", "weights"]), default="all", show_default=True,
               help="Update every W and b, or only the weights.")
 @click.option("--history", metavar="CSV", help="Write the loss curve: step,loss for steps 0..N.")
-def step(spec_path, lr, steps, output, in_place, momentum, update, history) -> int:
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
+def step(spec_path, lr, steps, output, in_place, momentum, update, history, config_path) -> int:
     """Run N steps of full-batch gradient descent on SPEC and write the updated spec.
 
     The loss before and after each step is printed (on standard error when OUT is -). A YAML
@@ -124,4 +126,4 @@ def step(spec_path, lr, steps, output, in_place, momentum, update, history) -> i
             and os.path.exists(spec_path) and os.path.samefile(spec_path, history):
         raise NngradError("is the input spec; choose another file for the history", file=history)
     return run_steps(spec_path, lr=lr, steps=steps, output=output, momentum=momentum, update=update,
-                     history=history)
+                     history=history, limit=npz_limit(config_path))

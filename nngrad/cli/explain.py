@@ -37,7 +37,8 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     settings = settings_from(config_path)
     path, title = spec_source(spec)
     try:
-        net = load(path, name=title, build=network_or_walk)
+        limit = settings["limits"]["npz_bytes"]
+        net = load(path, name=title, build=network_or_walk, limit=limit)
     except SpecError as e:
         if e.context is not None:
             from ..render.explain_text import render_walk

@@ -34,7 +34,7 @@ def run(spec: str | None, fmt: str, output: str | None, config_path: str | None)
     printing = not output or given(click.get_current_context(), "fmt")
     settings = settings_from(config_path) if config_path or (printing and fmt == "table") else None
     path, title = spec_source(spec)
-    net = load(path, name=title)
+    net = load(path, name=title, limit=settings and settings["limits"]["npz_bytes"])
     res = run_network(net)
 
     if output:

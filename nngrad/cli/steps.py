@@ -13,13 +13,13 @@ from .app import EXIT_NONFINITE, error_line, spec_source
 EVERY_STEP_UP_TO = 20  # longer runs print about this many lines, and show a progress bar
 
 
-def run_steps(spec_path, *, lr, steps, output, momentum, update, history) -> int:
+def run_steps(spec_path, *, lr, steps, output, momentum, update, history, limit=None) -> int:
     from ..descent import descend
     from ..specfile import read_spec
     from ..specwrite import spec_format
 
     path, title = spec_source(spec_path)
-    loaded = read_spec(path, name=title)
+    loaded = read_spec(path, name=title, limit=limit)
     if output == "-" and loaded.kind == "npz":
         raise NngradError("an NPZ spec cannot be written to standard output; give -o OUT.npz",
                           file=title)

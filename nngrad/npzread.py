@@ -1,0 +1,89 @@
+"""Read an NPZ without trusting it: nothing unpickled, nothing allocated before it is checked.
+
+Each member must be a ``.npy`` array of numbers or strings. Before any array is read, the zip
+directory's declared sizes and each ``.npy`` header's shape and dtype are checked against the
+bytes the member really holds and against a cap (``limits.npz_bytes`` in ``configs/``), so a
+small file that declares a huge member (a zip bomb) or an absurd shape is refused, not inflated.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import zipfile
+import zlib
+
+import numpy as np
+
+from .errors import SpecError
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+NPY_MAGIC = b"\x93NUMPY"
+DEFAULT_LIMIT = 1 << 30  # as configs/default.yaml: limits.npz_bytes
+_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, struct.error,
+           NotImplementedError, RuntimeError, UnicodeDecodeError, OverflowError)
+
+
+def npz_arrays(data: bytes, single: str, limit: int | None = None) -> dict:
+    """Every member of an NPZ as an array; SpecError ``single`` when ``data`` is one .npy."""
+    limit = DEFAULT_LIMIT if limit is None else limit
+    if data.startswith(NPY_MAGIC):
+        raise SpecError(single)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except _BROKEN:
+        raise SpecError("is not a valid NPZ file") from None
+    declared = sum(info.file_size for info in infos)
+    if declared > limit:
+        raise SpecError(f"declares {declared:,} bytes of arrays, more than the limit of {limit:,} "
+                        "(limits.npz_bytes in the settings)")
+    with archive:
+        headers = {_key(info): (info, _header(archive, info, limit)) for info in infos}
+        return {key: _read(archive, info, key) for key, (info, _) in headers.items()}
+
+
+def _key(info) -> str:
+    if not info.filename.endswith(".npy") or info.is_dir():
+        raise SpecError(f"holds {info.filename!r}, which is not a .npy array; an NPZ spec holds "
+                        "only arrays, as np.savez writes them")
+    return info.filename[:-4]
+
+
+def _header(archive, info, limit: int):
+    """Shape and dtype from the member's .npy header, checked before its data is read."""
+    key = info.filename[:-4]
+    try:
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            read = {(1, 0): np.lib.format.read_array_header_1_0,
+                    (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read is None:
+                raise SpecError(f"is a .npy of format version {version}, which nngrad does not read",
+                                path=(key,))
+            shape, _, dtype = read(f)
+    except SpecError:
+        raise
+    except _BROKEN:
+        raise SpecError("is not a valid .npy array (the NPZ is truncated or corrupt)",
+                        path=(key,)) from None
+    if dtype.hasobject:
+        raise SpecError("holds Python objects, which nngrad never unpickles", path=(key,))
+    if dtype.fields is not None or dtype.kind not in "biufUS":
+        raise SpecError(f"has the dtype {dtype}; a spec's arrays hold numbers (or names, as "
+                        "strings)", path=(key,))
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > min(limit, info.file_size):
+        raise SpecError(f"declares the shape {shape} of {dtype} ({nbytes:,} bytes), but the member "
+                        f"holds {info.file_size:,} bytes (limit {limit:,})", path=(key,))
+    return shape, dtype
+
+
+def _read(archive, info, key: str) -> np.ndarray:
+    try:
+        with archive.open(info) as f:
+            return np.lib.format.read_array(f, allow_pickle=False)
+    except _BROKEN:
+        raise SpecError("is not a valid .npy array (the NPZ is truncated or corrupt)",
+                        path=(key,)) from None
