@@ -13,11 +13,8 @@
 __version__ = "0.1.0"
 
 from .activations import ACTIVATIONS
-from .chainrule import Explanation, explain
 from .compare import compare_gradients as compare
 from .core import Result, backward, forward, run
-from .descent import descend
-from .equations import Equation
 from .errors import NngradError, OutputError, SpecError
 from .gradcheck import check_gradients as check
 from .loader import load, load_gradients
@@ -32,3 +29,14 @@ __all__ = [
     "NngradError", "SpecError", "OutputError",
     "ACTIVATIONS", "LOSSES", "FUSED",
 ]
+
+_LAZY = {"explain": "chainrule", "Explanation": "chainrule", "Equation": "equations",
+         "descend": "descent"}  # imported on first use, to keep the command line's start fast
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'nngrad' has no attribute {name!r}")
