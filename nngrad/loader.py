@@ -18,6 +18,7 @@ from .errors import SpecError
 from .network import Layer, Network
 from .npzread import NPY_MAGIC, ZIP_MAGIC, npz_arrays
 
+NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
 SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers")
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
 
@@ -164,7 +165,7 @@ def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
 
 def from_npz(data: bytes, build=Network, limit: int | None = None) -> Network:
     """A Network from the bytes of an NPZ spec (arrays X, T, W1.., b1.., activations, loss)."""
-    return from_arrays(npz_arrays(data, "is a single .npy array, not an NPZ spec", limit), build)
+    return from_arrays(npz_arrays(data, NPZ_SINGLE, limit), build)
 
 
 def from_arrays(arrays: dict, build=Network) -> Network:

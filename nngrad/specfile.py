@@ -13,19 +13,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .loader import from_npz, from_yaml, load_file
+from .loader import NPZ_SINGLE, from_arrays, from_yaml, load_file
+from .npzread import npz_arrays
 from .network import Network
 from .specwrite import number
 
 
 @dataclass(frozen=True)
 class SpecFile:
-    """A loaded spec: the validated network, the spec as given, ``yaml`` or ``npz``, the bytes."""
+    """A loaded spec: the validated network, the spec as given, ``yaml`` or ``npz``, the bytes,
+    and for an NPZ its members as read."""
 
     network: Network
     spec: dict
     kind: str
     data: bytes
+    arrays: dict | None = None
 
 
 def read_spec(source, *, name: str | None = None, limit: int | None = None) -> SpecFile:
@@ -35,7 +38,8 @@ def read_spec(source, *, name: str | None = None, limit: int | None = None) -> S
         return Network(**parts), parts
 
     def npz(data):
-        return SpecFile(*from_npz(data, build, limit), "npz", data)
+        arrays = npz_arrays(data, NPZ_SINGLE, limit)
+        return SpecFile(*from_arrays(arrays, build), "npz", data, arrays)
 
     def yaml(data):
         return SpecFile(*from_yaml(data, build), "yaml", data)

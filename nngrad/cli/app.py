@@ -89,10 +89,12 @@ def given(ctx: click.Context, name: str) -> bool:
     return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
 
-def refuse_overwriting_input(spec: str | None, output: str) -> None:
-    if spec and spec != "-" and os.path.exists(output) and os.path.exists(spec) \
-            and os.path.samefile(spec, output):
-        raise NngradError("is the input spec; choose another output file", file=output)
+def refuse_overwriting_input(spec: str | None, output: str | None, what: str = "output file",
+                             hint: str = "") -> None:
+    """NngradError when ``output`` is the file ``spec`` (the same file, by any name)."""
+    if spec and output and "-" not in (spec, output) and os.path.exists(output) \
+            and os.path.exists(spec) and os.path.samefile(spec, output):
+        raise NngradError(f"is the input spec; choose another {what}{hint}", file=output)
 
 
 def stdout_console():

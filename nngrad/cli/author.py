@@ -4,13 +4,10 @@ unless ``--in-place`` is given."""
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from .. import __version__
 from ..activations import ACTIVATIONS
-from ..errors import NngradError
 from ..losses import LOSSES
 from .app import cli, npz_limit, refuse_overwriting_input, spec_source
 
@@ -78,8 +75,6 @@ def convert(source, output, config_path) -> int:
     from ..specwrite import spec_format, write_spec
 
     spec_format(output)
-    if source == output and source != "-":
-        raise NngradError("is the input spec; choose another output file", file=output)
     refuse_overwriting_input(source, output)
     path, title = spec_source(source)
     loaded = read_spec(path, name=title, limit=npz_limit(config_path))
@@ -116,14 +111,9 @@ def step(spec_path, lr, steps, output, in_place, momentum, update, history, conf
         raise click.UsageError("give -o OUT for the updated spec (or --in-place to overwrite SPEC)")
     if in_place and spec_path == "-":
         raise click.UsageError("--in-place needs a SPEC file, not standard input")
-    output = spec_path if in_place else output
     if not in_place:
-        if output == spec_path or (output != "-" and spec_path != "-" and os.path.exists(output)
-                                   and os.path.samefile(spec_path, output)):
-            raise NngradError("is the input spec; choose another output file, or use --in-place",
-                              file=output)
-    if history and history != "-" and spec_path != "-" and os.path.exists(history) \
-            and os.path.exists(spec_path) and os.path.samefile(spec_path, history):
-        raise NngradError("is the input spec; choose another file for the history", file=history)
+        refuse_overwriting_input(spec_path, output, hint=", or use --in-place")
+    refuse_overwriting_input(spec_path, history, what="file for the history")
+    output = spec_path if in_place else output
     return run_steps(spec_path, lr=lr, steps=steps, output=output, momentum=momentum, update=update,
                      history=history, limit=npz_limit(config_path))

@@ -79,9 +79,7 @@ def _write_updated(loaded, net, output: str, update: str, title: str) -> None:
 
     layers = net.layers
     if loaded.kind == "npz":
-        from ..loader import npz_arrays
-
-        members = npz_arrays(loaded.data, "")
+        members = dict(loaded.arrays)
         for l, layer in enumerate(layers, start=1):
             members[f"W{l}"] = layer.W
             if update == "all":

@@ -36,7 +36,7 @@ def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> in
 
     settings = settings_from(config_path)
     path, title = spec_source(spec)
-    net = load(path, name=title, limit=settings and settings["limits"]["npz_bytes"])
+    net = load(path, name=title, limit=settings["limits"]["npz_bytes"])
     tol, conf = settings["tolerances"][net.dtype], settings["check"]
     report = check_gradients(
         net, mode=mode or conf["mode"], eps=eps or conf["eps"],
@@ -69,7 +69,7 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
     path, title = spec_source(spec)
     if spec == "-" and mine == "-":
         raise click.UsageError("only one of SPEC and MINE can be read from standard input")
-    net = load(path, name=title, limit=settings and settings["limits"]["npz_bytes"])
+    net = load(path, name=title, limit=settings["limits"]["npz_bytes"])
     arrays = load_gradients(mine, check=lambda a: gradients_of(a, len(net.layers)),
                             limit=settings["limits"]["npz_bytes"])
     tol = settings["tolerances"][net.dtype]
