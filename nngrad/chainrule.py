@@ -60,7 +60,8 @@ class Explanation:
 
 def explain(net: Network) -> Explanation:
     """The equations of ``net``: forward, loss, and backward layer by layer, with shapes."""
-    return Explanation(skeleton(net), tuple(build(skeleton(net))))
+    sk = skeleton(net)
+    return Explanation(sk, tuple(build(sk)))
 
 
 def skeleton(net: Network) -> Skeleton:
@@ -70,11 +71,16 @@ def skeleton(net: Network) -> Skeleton:
     T = net.T.shape
     soft = False
     if net.labels:
-        n = layers[-1].W[1] if net.layout == "rows" else layers[-1].W[0]
-        T = (net.batch, n) if net.layout == "rows" else (n, net.batch)
+        T = onehot_shape(net.layout, layers, net.batch)
     elif net.loss == "cross_entropy":
         soft = not np.allclose(rows(net.T, net.layout).sum(axis=1), 1)
     return Skeleton(net.layout, net.X.shape, T, layers, net.loss, net.reduction, net.labels, soft)
+
+
+def onehot_shape(layout: str, layers, m: int) -> tuple:
+    """The shape of the one-hot T that m class labels stand for: (m, nL) rows, (nL, m) columns."""
+    n = layers[-1].W[1] if layout == "rows" else layers[-1].W[0]
+    return (m, n) if layout == "rows" else (n, m)
 
 
 def _given_b(net: Network, i: int):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ACTIVATIONS, ALIASES
-from .chainrule import Explanation, LayerShape, Skeleton, build
+from .chainrule import Explanation, LayerShape, Skeleton, build, onehot_shape
 from .errors import SpecError
 from .losses import LOSSES, REDUCTIONS
 from .network import Network
@@ -62,6 +62,5 @@ def _loose_skeleton(parts: dict) -> Skeleton | None:
         return None
     labels = loss == "cross_entropy" and len(T) == 1
     if labels:
-        n = layers[-1].W[1] if layout == "rows" else layers[-1].W[0]
-        T = (T[0], n) if layout == "rows" else (n, T[0])
+        T = onehot_shape(layout, layers, T[0])
     return Skeleton(layout, X, T, tuple(layers), loss, reduction, labels)

@@ -5,12 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..notation import annotated, code, latex, plain, text
-from .explain_text import PARTS, describe, inline, legend, values_text
+from .explain_text import PARTS, describe, formatter, grouped, legend, values_text
 from .jsondoc import plain as plain_numbers
-
-
-def _selected(ex, layer):
-    return [eq for eq in ex.equations if layer is None or eq.layer == layer]
 
 
 def markdown(ex, *, title: str, layer: int | None = None, env: dict | None = None,
@@ -18,18 +14,13 @@ def markdown(ex, *, title: str, layer: int | None = None, env: dict | None = Non
     """The explanation as Markdown: a section per part and layer, each equation in ``$$`` math
     with every factor's shape underneath, then its note, its NumPy code and, with ``env``, values."""
 
-    def show(a):
-        return inline(a, precision=precision, edgeitems=edgeitems, max_entries=inline_threshold)
-
+    show = formatter(precision, edgeitems, inline_threshold)
     out = [f"# nngrad explain: `{title}`", "", f"A{describe(ex)[1:]}.", "",
            f"Notation: {legend(ex.skeleton)}.", ""]
-    part = current = None
-    for eq in _selected(ex, layer):
-        if eq.part != part:
-            part, current = eq.part, None
+    for part, layer_opened, eq in grouped(ex, layer):
+        if part:
             out += [f"## {PARTS[part]}", ""]
-        if eq.part != "loss" and eq.layer != current:
-            current = eq.layer
+        if layer_opened:
             out += [f"### Layer {eq.layer}: {ex.skeleton.layers[eq.layer - 1].activation}", ""]
         out += ["$$", f"{latex(eq.lhs)} = {latex(eq.rhs)}", "$$", ""]
         if env is not None:
@@ -45,7 +36,7 @@ def explanation_document(ex, *, layer: int | None = None, env: dict | None = Non
     LaTeX and NumPy code, its shape, layer, part and note; with ``env``, its value."""
     sk = ex.skeleton
     equations = []
-    for eq in _selected(ex, layer):
+    for _, _, eq in grouped(ex, layer):
         entry = {"layer": eq.layer, "part": eq.part, "name": eq.lhs.name,
                  "shape": list(eq.lhs.shape), "text": f"{annotated(eq.lhs, eq.lhs.name)} = {text(eq.rhs)}",
                  "plain": f"{eq.lhs.name} = {plain(eq.rhs)}", "latex": f"{latex(eq.lhs)} = {latex(eq.rhs)}",

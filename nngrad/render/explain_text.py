@@ -50,27 +50,40 @@ def inline(a, *, precision: int, edgeitems: int, max_entries: int) -> str:
     return go(a)
 
 
+def formatter(precision: int, edgeitems: int, inline_threshold: int):
+    """``inline`` with these settings, as a function of one array."""
+    return lambda a: inline(a, precision=precision, edgeitems=edgeitems, max_entries=inline_threshold)
+
+
+def grouped(ex, layer: int | None):
+    """The equations (of one layer, if given), each as ``(part, layer_opened, eq)``: the part it
+    opens (or None), whether it opens a layer's block (the loss has none), and the equation."""
+    part = current = None
+    for eq in ex.equations:
+        if layer is not None and eq.layer != layer:
+            continue
+        opens = eq.part if eq.part != part else None
+        if opens:
+            part, current = eq.part, None
+        layer_opened = eq.part != "loss" and eq.layer != current
+        if layer_opened:
+            current = eq.layer
+        yield opens, layer_opened, eq
+
+
 def render_explanation(ex, console, *, title: str, layer: int | None = None, env: dict | None = None,
                        precision: int = 6, edgeitems: int = 3, inline_threshold: int = 16) -> None:
     """Print the explanation, or one layer of it, to a rich console; ``env`` adds the values."""
     from rich.text import Text
 
-    def show(a):
-        return inline(a, precision=precision, edgeitems=edgeitems, max_entries=inline_threshold)
-
+    show = formatter(precision, edgeitems, inline_threshold)
     console.print(Text(f"{title}: {describe(ex)}", style="bold"), soft_wrap=True)
     console.print(Text(legend(ex.skeleton), style="dim"), soft_wrap=True)
-    part = None
-    current = None
-    for eq in ex.equations:
-        if layer is not None and eq.layer != layer:
-            continue
-        if eq.part != part:
-            part, current = eq.part, None
+    for part, layer_opened, eq in grouped(ex, layer):
+        if part:
             console.print()
             console.print(Text(PARTS[part], style="bold underline"))
-        if eq.part != "loss" and eq.layer != current:
-            current = eq.layer
+        if layer_opened:
             console.print(Text(f" layer {eq.layer}: {_activation(ex, eq.layer)}", style="bold"))
         console.print(equation_text(eq), soft_wrap=True)
         if env is not None:
