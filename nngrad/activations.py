@@ -23,13 +23,17 @@ _GELU_CLIP = 20.0  # tanh(sqrt(2/pi) * (20 + 0.044715 * 20**3)) == 1.0 exactly
 
 @dataclass(frozen=True)
 class Activation:
-    """One activation: forward ``f(z, **params)``, backward ``vjp(g, z, a, **params)``."""
+    """One activation: forward ``f(z, **params)``, backward ``vjp(g, z, a, **params)``.
+
+    ``reads_z=False``: the vjp reads only ``g`` and ``a``, so ``z`` may be dropped after forward.
+    """
 
     f: Callable
     vjp: Callable
     params: dict = field(default_factory=dict)
     formula: str = ""
     derivative: str = ""
+    reads_z: bool = True
 
 
 def sigmoid(z):
@@ -82,6 +86,16 @@ def silu_grad(z):
     return s * (1 + z * (1 - s))
 
 
+def relu_vjp(g, a):
+    """ReLU's vector-Jacobian product from its output: dZ = G * [A > 0], so relu'(0) = 0.
+
+    An off unit gives +0, never -0; a non-finite G stays non-finite there (inf * 0 = nan).
+    """
+    dz = g * (a > 0)
+    dz += 0
+    return dz
+
+
 def softmax_vjp(g, a):
     """Softmax's vector-Jacobian product over the last axis: dZ = A * (G - sum(G * A))."""
     return a * (g - (g * a).sum(axis=-1, keepdims=True))
@@ -90,10 +104,10 @@ def softmax_vjp(g, a):
 ACTIVATIONS: dict[str, Activation] = {
     "identity":   Activation(lambda z: z,
                              lambda g, z, a: g,
-                             formula="z", derivative="1"),
+                             formula="z", derivative="1", reads_z=False),
     "relu":       Activation(lambda z: np.maximum(z, 0),
-                             lambda g, z, a: np.where(z > 0, g, 0),
-                             formula="max(z, 0)", derivative="1 if z > 0 else 0"),
+                             lambda g, z, a: relu_vjp(g, a),
+                             formula="max(z, 0)", derivative="1 if z > 0 else 0", reads_z=False),
     "leaky_relu": Activation(lambda z, alpha: np.where(z > 0, z, alpha * z),
                              lambda g, z, a, alpha: np.where(z > 0, g, alpha * g),
                              {"alpha": 0.01},
@@ -105,10 +119,10 @@ ACTIVATIONS: dict[str, Activation] = {
                              derivative="1 if z > 0 else a + alpha"),
     "sigmoid":    Activation(sigmoid,
                              lambda g, z, a: g * a * (1 - a),
-                             formula="1 / (1 + exp(-z))", derivative="a (1 - a)"),
+                             formula="1 / (1 + exp(-z))", derivative="a (1 - a)", reads_z=False),
     "tanh":       Activation(np.tanh,
                              lambda g, z, a: g * (1 - a * a),
-                             formula="tanh(z)", derivative="1 - a^2"),
+                             formula="tanh(z)", derivative="1 - a^2", reads_z=False),
     "softplus":   Activation(lambda z: np.logaddexp(0, z),
                              lambda g, z, a: g * sigmoid(z),
                              formula="log(1 + exp(z))", derivative="sigmoid(z)"),
@@ -122,7 +136,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "softmax":    Activation(softmax,
                              lambda g, z, a: softmax_vjp(g, a),
                              formula="exp(z_j) / sum_k exp(z_k), per example",
-                             derivative="dZ = A * (dA - sum(dA * A))"),
+                             derivative="dZ = A * (dA - sum(dA * A))", reads_z=False),
 }
 
 ALIASES = {"linear": "identity", "none": "identity"}

@@ -15,9 +15,14 @@ from .app import (EXAMPLES, EXIT_NONFINITE, cli, error_line, given, refuse_overw
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for programs.")
 @click.option("-o", "--output", metavar="OUT", help="Write the results to OUT (.npz or .json).")
+@click.option("--keep", type=click.Choice(["all", "grads"]), default="all", show_default=True,
+              help="grads: keep only dW, dB and the loss, letting forward arrays go early.")
+@click.option("--batch-chunk", type=click.IntRange(min=1), metavar="N",
+              help="With --keep grads: stream the batch N examples at a time, summing dW and dB.")
 @click.option("--config", "config_path", metavar="FILE",
               help="Settings to lay over configs/default.yaml (display precision, ...).")
-def run(spec: str | None, fmt: str, output: str | None, config_path: str | None) -> int:
+def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: int | None,
+        config_path: str | None) -> int:
     """Run SPEC forward and backward; print every Z, A, dA, dZ, dW, dB and the loss.
 
     SPEC is a YAML or NPZ file, or - for standard input. Without SPEC, a bundled
@@ -28,6 +33,8 @@ def run(spec: str | None, fmt: str, output: str | None, config_path: str | None)
     from ..loader import load
     from ..render import output_format, save_result
 
+    if batch_chunk is not None and keep != "grads":
+        raise click.UsageError("--batch-chunk needs --keep grads")
     if output:
         output_format(output)
         refuse_overwriting_input(spec, output)
@@ -35,7 +42,7 @@ def run(spec: str | None, fmt: str, output: str | None, config_path: str | None)
     settings = settings_from(config_path) if config_path or (printing and fmt == "table") else None
     path, title = spec_source(spec)
     net = load(path, name=title, limit=settings and settings["limits"]["npz_bytes"])
-    res = run_network(net)
+    res = run_network(net, keep=keep, batch_chunk=batch_chunk)
 
     if output:
         save_result(res, output)

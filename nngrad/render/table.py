@@ -13,10 +13,9 @@ from ..core import KINDS
 
 def reduction_text(res) -> str:
     """What the loss's sum is divided by, in words: ``mean over 6 elements of Y``."""
-    Y = res[f"A{res.n_layers}"]
-    m = Y.shape[0] if res.layout == "rows" else Y.shape[1]
+    m = res.batch
     plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    return {"mean": f"mean over {plural(Y.size, 'element')} of Y",
+    return {"mean": f"mean over {plural(m * res[f'dB{res.n_layers}'].size, 'element')} of Y",
             "sum": "sum, not divided",
             "batch_mean": f"sum divided by the batch, {plural(m, 'example')}"}[res.reduction]
 
@@ -50,7 +49,7 @@ def render_table(res, console, *, title: str = "", precision: int = 6, threshold
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("shape", style="dim", no_wrap=True)
         table.add_column("values", overflow="fold")
-        for kind in KINDS:
+        for kind in (k for k in KINDS if f"{k}{l}" in res):
             a = res[f"{kind}{l}"]
             table.add_row(f"{kind}{l}", str(a.shape),
                           format_array(a, precision=precision, threshold=threshold,

@@ -1,0 +1,170 @@
+"""Core throughput and memory: ``nngrad.run`` beside the GEMM floor and PyTorch, in one run.
+
+    python tests/benchmarks/bench_core.py [--repeat N] [--batch M]
+
+The net is 784-1024-1024-10 (ReLU, ReLU, identity; MSE), batch 4096, in float32 and float64.
+The GEMM floor is the matrix products a full result needs and nothing else: A_{l-1}·W_l for
+every layer, A_{l-1}ᵀ·dZ_l for every layer and dZ_l·W_lᵀ for l ≥ 2, on arrays of the same
+shapes and dtype. PyTorch (CPU autograd, the same net and loss) is timed when it is installed.
+Each contender runs ``repeat`` times, interleaved, and the median is reported.
+
+Memory is the peak that tracemalloc sees (NumPy reports its buffers to it) from before the
+network is made to the end of the run, divided by the bytes the result must hold: the inputs
+(X, T, every W and b) and every array of the result, each buffer counted once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+
+import nngrad
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's idle threads must not spin while NumPy runs
+
+WIDTHS = (784, 1024, 1024, 10)
+
+
+def make_net(dtype: str, batch: int, seed: int = 0) -> nngrad.Network:
+    rng = np.random.default_rng(seed)
+    layers = [nngrad.Layer(rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in),
+                           rng.standard_normal(n_out) * 0.1, "relu" if l < len(WIDTHS) - 2 else "identity")
+              for l, (n_in, n_out) in enumerate(zip(WIDTHS, WIDTHS[1:]))]
+    return nngrad.Network(X=rng.standard_normal((batch, WIDTHS[0])),
+                          T=rng.standard_normal((batch, WIDTHS[-1])), layers=layers, loss="mse",
+                          dtype=dtype)
+
+
+def gemm_floor(net: nngrad.Network):
+    """The products alone, on arrays shaped like A_l and dZ_l; returns a closure to time."""
+    rng = np.random.default_rng(1)
+    dt = net.X.dtype
+    Ws = [layer.W for layer in net.layers]
+    As = [net.X] + [rng.standard_normal((net.batch, W.shape[1])).astype(dt) for W in Ws[:-1]]
+    dZs = [rng.standard_normal((net.batch, W.shape[1])).astype(dt) for W in Ws]
+
+    def products():
+        for A, W in zip(As, Ws):
+            A @ W
+        for l in range(len(Ws) - 1, -1, -1):
+            As[l].T @ dZs[l]
+            if l:
+                dZs[l] @ Ws[l].T
+    return products
+
+
+def torch_step(net: nngrad.Network):
+    """PyTorch's forward and backward of the same net and loss, or None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    X = torch.from_numpy(net.X)
+    T = torch.from_numpy(net.T)
+    params = [(torch.from_numpy(layer.W.copy()).requires_grad_(),
+               torch.from_numpy(layer.b.copy()).requires_grad_()) for layer in net.layers]
+
+    def step():
+        A = X
+        for l, (W, b) in enumerate(params):
+            Z = torch.addmm(b, A, W)
+            A = torch.relu(Z) if l < len(params) - 1 else Z
+        loss = torch.nn.functional.mse_loss(A, T)
+        for W, b in params:
+            W.grad = b.grad = None
+        loss.backward()
+    return step
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def throughput(dtype: str, batch: int, repeat: int) -> dict:
+    """Median seconds of each contender, measured interleaved in this one run."""
+    net = make_net(dtype, batch)
+    contenders = {"GEMM floor": gemm_floor(net),
+                  "nngrad.run": lambda: nngrad.run(net),
+                  "nngrad.run keep=grads": lambda: nngrad.run(net, keep="grads")}
+    step = torch_step(net)
+    if step is not None:
+        contenders["PyTorch autograd"] = step
+    times: dict[str, list] = {name: [] for name in contenders}
+    for fn in contenders.values():  # warm up: BLAS threads, caches, lazy imports
+        fn()
+    for _ in range(repeat):
+        for name, fn in contenders.items():
+            gc.collect()
+            times[name].append(timed(fn))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def unique_bytes(arrays) -> int:
+    seen, total = set(), 0
+    for a in arrays:
+        base = a if a.base is None else a.base
+        if id(base) not in seen:
+            seen.add(id(base))
+            total += base.nbytes
+    return total
+
+
+def memory(dtype: str, batch: int, keep: str = "all", batch_chunk: int | None = None) -> dict:
+    """Peak traced bytes of making the net and running it, beside the bytes the result holds."""
+    gc.collect()
+    tracemalloc.start()
+    net = make_net(dtype, batch)
+    res = nngrad.run(net, keep=keep, batch_chunk=batch_chunk)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    inputs = [net.X, net.T] + [a for layer in net.layers for a in (layer.W, layer.b)]
+    return {"peak": peak, "held": unique_bytes(inputs + list(res.values()))}
+
+
+def report_core(batch: int, repeat: int) -> list[str]:
+    lines = [f"core: {'-'.join(map(str, WIDTHS))} ReLU MSE, batch {batch}, median of {repeat} "
+             f"interleaved runs"]
+    for dtype in ("float32", "float64"):
+        t = throughput(dtype, batch, repeat)
+        floor = t["GEMM floor"]
+        for name, seconds in t.items():
+            extra = ""
+            if "PyTorch autograd" in t and name.startswith("nngrad"):
+                extra = f"   {seconds / t['PyTorch autograd']:5.2f}x PyTorch"
+            lines.append(f"  {dtype} {name:<24} {seconds * 1000:8.1f} ms  {seconds / floor:5.2f}x "
+                         f"GEMM floor{extra}")
+        if "PyTorch autograd" not in t:
+            lines.append("  (PyTorch is not installed: pip install '.[bench]' to compare with it)")
+    lines.append("memory: peak traced bytes / bytes the result must hold (inputs, every Z, A, dA, "
+                 "dZ, dW, dB)")
+    for dtype in ("float32", "float64"):
+        whole = memory(dtype, batch)
+        lines.append(f"  {dtype} run                    peak {whole['peak'] / 2**20:7.1f} MiB, "
+                     f"holds {whole['held'] / 2**20:7.1f} MiB: {whole['peak'] / whole['held']:5.2f}x")
+        for chunk in (None, batch // 16):
+            m = memory(dtype, batch, keep="grads", batch_chunk=chunk)
+            name = "keep=grads" + (f", chunk {chunk}" if chunk else "")
+            lines.append(f"  {dtype} {name:<22} peak {m['peak'] / 2**20:7.1f} MiB: "
+                         f"{m['peak'] / whole['peak']:5.2f}x the full run's peak, "
+                         f"{m['peak'] / m['held']:5.2f}x the inputs and dW, dB it holds")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=4096)
+    args = parser.parse_args()
+    print("\n".join(report_core(args.batch, args.repeat)))
+
+
+if __name__ == "__main__":
+    main()
