@@ -13,14 +13,11 @@
 __version__ = "0.1.0"
 
 from .activations import ACTIVATIONS
-from .compare import compare_gradients as compare
 from .core import Result, backward, forward, run
 from .errors import NngradError, OutputError, SpecError
-from .gradcheck import check_gradients as check
 from .loader import load, load_gradients
 from .losses import FUSED, LOSSES
 from .network import Layer, Network
-from .report import Diagnosis, Report, TensorReport
 
 __all__ = [
     "__version__",
@@ -30,13 +27,17 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "FUSED",
 ]
 
-_LAZY = {"explain": "chainrule", "Explanation": "chainrule", "Equation": "equations",
-         "descend": "descent"}  # imported on first use, to keep the command line's start fast
+_LAZY = {"explain": ("chainrule", "explain"), "Explanation": ("chainrule", "Explanation"),
+         "Equation": ("equations", "Equation"), "descend": ("descent", "descend"),
+         "check": ("gradcheck", "check_gradients"), "compare": ("comparison", "compare_gradients"),
+         "Report": ("report", "Report"), "TensorReport": ("report", "TensorReport"),
+         "Diagnosis": ("report", "Diagnosis")}  # imported on first use, to keep the command line's start fast
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attribute)
     raise AttributeError(f"module 'nngrad' has no attribute {name!r}")

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import REPO
 
-CORE = ["activations", "losses", "network", "core", "gradcheck", "compare", "diagnose",
+CORE = ["activations", "losses", "network", "core", "gradcheck", "comparison", "diagnose",
         "report", "equations", "notation", "rules", "chainrule", "shapewalk", "descent", "initspec",
         "errors"]
 NO_IO = {"os", "sys", "io", "pathlib", "shutil", "subprocess", "tempfile", "builtins"}
@@ -38,3 +38,32 @@ def test_core_does_not_print():
 def test_modules_stay_small():
     for path in (REPO / "nngrad").rglob("*.py"):
         assert len(path.read_text().splitlines()) <= 320, path
+
+
+LOADED = ("import sys, runpy; sys.argv = ['nngrad'] + sys.argv[1:]\n"
+          "try: runpy.run_module('nngrad', run_name='__main__')\n"
+          "except SystemExit: pass\n"
+          "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+
+
+def modules_loaded_by(*args) -> set:
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True)
+    return set(proc.stderr.split())
+
+
+def test_run_json_imports_only_what_it_uses():
+    loaded = modules_loaded_by("run", str(REPO / "sample_nets" / "01_relu_mse.yaml"), "--format", "json")
+    assert "nngrad.core" in loaded and "yaml" in loaded
+    for heavy in ("rich", "nngrad.chainrule", "nngrad.gradcheck", "nngrad.comparison",
+                  "nngrad.render.table", "nngrad.cli.explain", "nngrad.cli.author"):
+        assert heavy not in loaded, heavy
+
+
+def test_package_exports_stay_functions_after_their_modules_load():
+    import nngrad
+    import nngrad.comparison  # noqa: F401
+    import nngrad.gradcheck  # noqa: F401
+
+    assert callable(nngrad.compare) and callable(nngrad.check) and callable(nngrad.explain)

@@ -5,7 +5,6 @@ exit status: 2 for bad input or usage, 1 for non-finite results or gradients tha
 130 for Ctrl-C, 70 for a bug, 141 when standard output is closed early.
 """
 
-from .app import cli, main
-from . import author, explain, run, verify  # noqa: F401  (each module adds its commands to cli)
+from .app import cli, main  # each command's module adds it to cli when it is first asked for
 
 __all__ = ["cli", "main"]

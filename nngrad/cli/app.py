@@ -43,7 +43,26 @@ Examples:
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
+class _LazyCommands(click.Group):
+    """A group whose commands' modules are imported only when a command is asked for, so that
+    ``nngrad run`` does not pay for ``explain``'s imports."""
+
+    MODULES = {"run": "run", "check": "verify", "compare": "verify", "explain": "explain",
+               "init": "author", "convert": "author", "step": "author"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.MODULES)
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name in self.MODULES and name not in self.commands:
+            import importlib
+
+            importlib.import_module(f"{__package__}.{self.MODULES[name]}")
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyCommands, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXAMPLES)
 @click.version_option(__version__, "-V", "--version", prog_name="nngrad")
 @click.option("--debug", is_flag=True, help="On an internal error, show the traceback.")
 def cli(debug: bool) -> None:

@@ -64,7 +64,7 @@ def explain(spec, layer, values, fmt, config_path) -> int:
 
             sys.stdout.write(markdown(ex, title=title, layer=layer, env=env, **shown))
         else:
-            from ..render import to_json
+            from ..render.jsondoc import to_json
             from ..render.explain_docs import explanation_document
 
             sys.stdout.write(to_json(explanation_document(ex, layer=layer, env=env)) + "\n")

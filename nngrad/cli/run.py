@@ -31,11 +31,12 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
     """
     from ..core import run as run_network
     from ..loader import load
-    from ..render import output_format, save_result
 
     if batch_chunk is not None and keep != "grads":
         raise click.UsageError("--batch-chunk needs --keep grads")
     if output:
+        from ..render.files import output_format, save_result
+
         output_format(output)
         refuse_overwriting_input(spec, output)
     printing = not output or given(click.get_current_context(), "fmt")
@@ -54,7 +55,7 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
 
 def print_result(res, fmt: str, title: str, settings: dict | None) -> None:
     if fmt == "json":
-        from ..render import result_document, to_json
+        from ..render.jsondoc import result_document, to_json
 
         sys.stdout.write(to_json(result_document(res)) + "\n")
         return

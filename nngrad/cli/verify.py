@@ -62,7 +62,7 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
     MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl to arrays, as your
     own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
     """
-    from ..compare import compare_gradients, gradients_of
+    from ..comparison import compare_gradients, gradients_of
     from ..loader import load, load_gradients
 
     settings = settings_from(config_path)
@@ -83,7 +83,7 @@ def show_report(report, fmt: str, title: str) -> int:
         click.echo(f"nngrad: warning: {warning}", err=True)
     with stdout_guard():
         if fmt == "json":
-            from ..render import to_json
+            from ..render.jsondoc import to_json
 
             sys.stdout.write(to_json(report.to_dict()) + "\n")
         else:

@@ -1,6 +1,5 @@
-"""Renderers: each turns one ``Result`` into one format (a rich table, JSON, an output file)."""
+"""Renderers: each turns one ``Result`` into one format.
 
-from .files import output_format, save_result
-from .jsondoc import result_document, to_json
-
-__all__ = ["result_document", "to_json", "save_result", "output_format"]
+``table`` (rich tables), ``jsondoc`` (the JSON document), ``files`` (an output file). Each is
+imported where it is used, so that one format does not pay for another's imports.
+"""
