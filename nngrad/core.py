@@ -78,11 +78,20 @@ def forward(net: Network) -> tuple[list, list]:
     return _forward(net, rows(net.X, net.layout))
 
 
-def _forward(net: Network, A: np.ndarray, keep_z: bool = True) -> tuple[list, list]:
-    """``forward`` from A_0 = ``A``; without ``keep_z``, a hidden Z that backward does not read
-    is dropped (the output's stays, for the loss)."""
+def forward_from(net: Network, l: int, Z: np.ndarray) -> tuple[list, list]:
+    """The Zs and As of layers l..L (rows layout, l from 1) when layer l's pre-activation is Z;
+    what a perturbation of W_l or b_l changes, and all that it changes."""
+    layer = net.layers[l - 1]
+    A = ACTIVATIONS[layer.activation].f(Z, **layer.params)
+    Zs, As = _forward(net, A, start=l)
+    return [Z, *Zs], [A, *As]
+
+
+def _forward(net: Network, A: np.ndarray, keep_z: bool = True, start: int = 0) -> tuple[list, list]:
+    """``forward`` from A_start = ``A``; without ``keep_z``, a hidden Z that backward does not
+    read is dropped (the output's stays, for the loss)."""
     Zs, As, L = [], [], len(net.layers)
-    for l, layer in enumerate(net.layers, start=1):
+    for l, layer in enumerate(net.layers[start:], start=start + 1):
         Z = A @ rows(layer.W, net.layout)
         Z += layer.b.reshape(-1)
         activation = ACTIVATIONS[layer.activation]

@@ -8,6 +8,7 @@ Every problem becomes a ``SpecError`` that names the file, the place (``W2``, ``
 from __future__ import annotations
 
 import difflib
+import io
 import os
 import sys
 
@@ -36,31 +37,46 @@ def load(source, *, name: str | None = None, build=Network, limit: int | None = 
 
 def load_file(source, name: str | None, npz, yaml):
     """Read ``source`` (``-``: standard input) and parse it with ``npz`` or ``yaml``, told apart by
-    content; every SpecError is given the file's name."""
+    content; every SpecError is given the file's name. ``npz`` is given a binary file, read
+    where it lies (an NPZ is not copied into memory first); ``yaml`` the bytes."""
     source = os.fspath(source)
     name = name or ("<stdin>" if source == "-" else source)
-    data = read_bytes(source, name)
     try:
-        if data.startswith((*ZIP_MAGIC, NPY_MAGIC)) or (source.endswith(".npz") and source != "-"):
-            return npz(data)
-        return yaml(data)
+        with _opened(source, name) as f:
+            if f.peek(6)[:6].startswith((*ZIP_MAGIC, NPY_MAGIC)) or \
+                    (source.endswith(".npz") and source != "-"):
+                return npz(f)
+            return yaml(_read(f, name))
     except SpecError as e:
         raise e.located(file=name) from None
 
 
 def read_bytes(source: str, name: str) -> bytes:
     """The bytes of a file, or of standard input for ``-``; SpecError if it cannot be read."""
+    with _opened(source, name) as f:
+        return _read(f, name)
+
+
+def _opened(source: str, name: str):
+    """A buffered binary file: ``source``, or standard input for ``-`` (read whole, so that an
+    NPZ on a pipe can be searched); SpecError if it cannot be opened."""
     try:
         if source == "-":
-            return sys.stdin.buffer.read()
-        with open(source, "rb") as f:
-            return f.read()
+            return io.BufferedReader(io.BytesIO(sys.stdin.buffer.read()))
+        return open(source, "rb")
     except FileNotFoundError:
         raise SpecError("no such file", file=name) from None
     except IsADirectoryError:
         raise SpecError("is a directory, not a spec file", file=name) from None
     except PermissionError:
         raise SpecError("permission denied", file=name) from None
+    except OSError as e:
+        raise SpecError(f"cannot be read: {e.strerror or e}", file=name) from None
+
+
+def _read(f, name: str) -> bytes:
+    try:
+        return f.read()
     except OSError as e:
         raise SpecError(f"cannot be read: {e.strerror or e}", file=name) from None
 
@@ -163,8 +179,9 @@ def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
                             path=(*path, key))
 
 
-def from_npz(data: bytes, build=Network, limit: int | None = None) -> Network:
-    """A Network from the bytes of an NPZ spec (arrays X, T, W1.., b1.., activations, loss)."""
+def from_npz(data, build=Network, limit: int | None = None) -> Network:
+    """A Network from an NPZ spec, its bytes or a binary file (arrays X, T, W1.., b1.., activations,
+    loss)."""
     return from_arrays(npz_arrays(data, NPZ_SINGLE, limit), build)
 
 
@@ -228,7 +245,7 @@ def load_gradients(source, *, name: str | None = None, check=None, limit: int | 
                       lambda data: _yaml_gradients(data, check))
 
 
-def _npz_gradients(data: bytes, limit: int | None) -> dict:
+def _npz_gradients(data, limit: int | None) -> dict:
     arrays = npz_arrays(data, "is a single .npy array; save gradients with np.savez(dW1=..., ...)",
                         limit)
     for key, a in arrays.items():

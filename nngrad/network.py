@@ -118,7 +118,7 @@ def _array(value, path, dtype, what="numbers") -> np.ndarray:
         raise SpecError(f"is {a[bad]}; every number must be finite", path=(*path, *bad))
     with np.errstate(over="ignore"):
         out = a.astype(dtype, copy=False)
-    if not np.isfinite(out).all():
+    if out is not a and not np.isfinite(out).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         raise SpecError(f"is {a[bad]}, too large for {dtype}", path=(*path, *bad))
     return out

@@ -25,13 +25,16 @@ _BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyErr
            NotImplementedError, RuntimeError, UnicodeDecodeError, OverflowError)
 
 
-def npz_arrays(data: bytes, single: str, limit: int | None = None) -> dict:
-    """Every member of an NPZ as an array; SpecError ``single`` when ``data`` is one .npy."""
+def npz_arrays(data, single: str, limit: int | None = None) -> dict:
+    """Every member of an NPZ (its bytes, or a seekable binary file) as an array; SpecError
+    ``single`` when it is one .npy."""
     limit = DEFAULT_LIMIT if limit is None else limit
-    if data.startswith(NPY_MAGIC):
+    f = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    if f.read(len(NPY_MAGIC)) == NPY_MAGIC:
         raise SpecError(single)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        f.seek(0)
+        archive = zipfile.ZipFile(f)
         infos = archive.infolist()
     except _BROKEN:
         raise SpecError("is not a valid NPZ file") from None

@@ -16,6 +16,7 @@ import re
 from .errors import SpecError
 
 _PREFIX = "tag:yaml.org,2002:"
+_FLOAT = _PREFIX + "float"
 _EXPONENT_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
 MAX_DEPTH = 64
 MAX_INDENT = 4 * MAX_DEPTH
@@ -45,9 +46,8 @@ def compose(text: str):
     import yaml
 
     depth_guard(text)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.compose(text, Loader=loader)
+        return yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = e.problem or e.context or "invalid YAML"
@@ -63,6 +63,32 @@ def compose(text: str):
                         line=line) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}".splitlines()[0]) from None
+
+
+_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z"
+                          r"|[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+
+
+def _loader():
+    """libyaml's safe loader (PyYAML's own if it lacks libyaml), resolving plain decimal
+    numbers by two regexes before PyYAML's general resolver, which a big matrix would call
+    once per number. The tags are those the general resolver gives, or, for ``1e-3``, the
+    float that ``_scalar`` makes of it anyway."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    general, scalar = base.resolve, yaml.ScalarNode
+
+    class Loader(base):
+        def resolve(self, kind, value, implicit):
+            if kind is scalar and implicit[0]:
+                if _PLAIN_FLOAT.match(value):
+                    return _FLOAT
+                if _PLAIN_INT.match(value):
+                    return _PREFIX + "int"
+            return general(self, kind, value, implicit)
+    return Loader
 
 
 def depth_guard(text: str) -> None:
@@ -108,7 +134,16 @@ def _convert(node, path, constructor, seen):
     seen.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         _plain_tag(node, path, "seq")
-        return [_convert(item, (*path, i), constructor, seen) for i, item in enumerate(node.value)]
+        out = []
+        for i, item in enumerate(node.value):
+            if item.tag == _FLOAT:  # the common case, a matrix's number, without a call
+                try:
+                    out.append(float(item.value))
+                    continue
+                except (ValueError, TypeError):
+                    pass
+            out.append(_convert(item, (*path, i), constructor, seen))
+        return out
     _plain_tag(node, path, "map")
     out = {}
     for key_node, value_node in node.value:
@@ -127,7 +162,7 @@ def _scalar(node, path, constructor):
         if not node.style and _EXPONENT_FLOAT.match(node.value):
             return float(node.value)
         return node.value
-    if tag == _PREFIX + "float":
+    if tag == _FLOAT:
         try:
             return float(node.value)
         except ValueError:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import nngrad
+import oracle
 from conftest import network, random_spec
 from nngrad.activations import ACTIVATIONS, Activation
 from nngrad.config import load_config
@@ -95,3 +96,49 @@ def test_core_defaults_are_the_configs():
     defaults = {k: v.default for k, v in inspect.signature(nngrad.check).parameters.items()}
     for key in ("mode", "eps", "directions", "full_max_params", "worst"):
         assert defaults[key] == config["check"][key]
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_fast_mode_names_the_broken_layers_of_a_deep_net(broken_tanh, layout):
+    spec = random_spec(seed=15, widths=(3, 4, 4, 4, 2), hidden="tanh", layout=layout, bias="2d")
+    report = nngrad.check(network(spec), mode="fast")
+    statuses = {name: t.status for name, t in report.tensors.items()}
+    assert statuses["dW4"] == statuses["dB4"] == "ok"
+    assert {statuses[f"d{k}{l}"] for k in "WB" for l in (1, 2, 3)} == {"wrong_values"}
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_fast_directions_match_the_oracles_central_differences(layout):
+    """Each fast-mode directional difference, which nngrad takes by perturbing Z_l, equals the
+    oracle's (L(p + eps v) - L(p - eps v)) / 2eps with the parameter itself perturbed."""
+    spec = random_spec(seed=16, widths=(3, 5, 4, 2), hidden="sigmoid", layout=layout)
+    eps, directions = 1e-6, 3
+    report = nngrad.check(network(spec), mode="fast", eps=eps, directions=directions, worst=100)
+    numeric = {(name, index[0]): n for name, index, _, n, _ in report.worst}
+    rng = np.random.default_rng(0)  # the seed nngrad.check draws its directions from
+    for l, layer in enumerate(spec["layers"], start=1):
+        for key, name in (("W", f"dW{l}"), ("b", f"dB{l}")):
+            p = np.asarray(layer[key], dtype=float)
+            for j in range(directions):
+                v = rng.standard_normal(p.shape)
+                v /= np.linalg.norm(v)
+                losses = [oracle.loss(_with(spec, l, key, p + s * eps * v)) for s in (1, -1)]
+                want = (losses[0] - losses[1]) / (2 * eps)
+                assert numeric[(name, j)] == pytest.approx(want, rel=1e-6, abs=1e-9), (name, j)
+
+
+def _with(spec, l, key, value):
+    layers = [dict(layer) for layer in spec["layers"]]
+    layers[l - 1][key] = value.tolist()
+    return {**spec, "layers": layers}
+
+
+def test_fast_mode_skips_a_kink_of_a_later_layer_and_names_it():
+    spec = {"X": [[1.0, 0.5]], "T": [[0.3]], "loss": "mse", "layers": [
+        {"W": [[1.0, 0.0], [0.0, 1.0]], "activation": "identity"},
+        {"W": [[0.5, 1.0], [-1.0, -0.4]], "b": [0.0, 0.1], "activation": "relu"},  # Z2[0, 0] = 0
+        {"W": [[0.7], [0.2]], "activation": "identity"}]}
+    report = nngrad.check(network(spec), mode="fast")
+    assert report.agree
+    assert any(line.startswith("dW1 direction") and "relu kink of Z2[0, 0]" in line
+               for line in report.skipped)
