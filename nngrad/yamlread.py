@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from .errors import SpecError
+from .yamlrows import lift, numbers_of, restore
 
 _PREFIX = "tag:yaml.org,2002:"
 _FLOAT = _PREFIX + "float"
@@ -41,13 +42,14 @@ def compose(text: str):
     """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML.
 
     The nesting is measured before libyaml parses anything (it has crashed on 30,000 nested
-    brackets): ``depth_guard``.
+    brackets): ``depth_guard``. Rows of plain floats are read before it too (``yamlrows``).
     """
     import yaml
 
     depth_guard(text)
+    text, rows = lift(text)
     try:
-        return yaml.compose(text, Loader=_loader())
+        return restore(yaml.compose(text, Loader=_loader()), rows)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = e.problem or e.context or "invalid YAML"
@@ -127,6 +129,9 @@ def _convert(node, path, constructor, seen):
 
     if len(path) > MAX_DEPTH:
         raise _error(node, path[:2], f"is nested more than {MAX_DEPTH} levels deep")
+    numbers = numbers_of(node)
+    if numbers is not None:
+        return numbers
     if isinstance(node, yaml.ScalarNode):
         return _scalar(node, path, constructor)
     if id(node) in seen:
