@@ -37,21 +37,26 @@ def wall_time(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def report(repeat: int) -> list[str]:
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for name, cmd in COMMANDS.items():  # warm the file cache
+        wall_time(cmd)
+    for _ in range(repeat):
+        for name, cmd in COMMANDS.items():
+            times[name].append(wall_time(cmd))
+    base = statistics.median(times["python -c 'import numpy'"])
+    lines = [f"cold start, median of {repeat} interleaved runs"]
+    for name, values in times.items():
+        median = statistics.median(values)
+        lines.append(f"  {name:<40} {median * 1000:7.1f} ms   {median / base:5.2f}x import numpy")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for name, cmd in COMMANDS.items():  # warm the file cache
-        wall_time(cmd)
-    for _ in range(args.repeat):
-        for name, cmd in COMMANDS.items():
-            times[name].append(wall_time(cmd))
-    base = statistics.median(times["python -c 'import numpy'"])
-    print(f"cold start, median of {args.repeat} interleaved runs")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"  {name:<40} {median * 1000:7.1f} ms   {median / base:5.2f}x import numpy")
+    print("\n".join(report(args.repeat)))
 
 
 if __name__ == "__main__":

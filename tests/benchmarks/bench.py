@@ -1,0 +1,60 @@
+"""Every speed and scale figure of nngrad, each beside its yardstick, measured in one run.
+
+    python tests/benchmarks/bench.py [--quick] [--only core|coldstart|specs]
+
+- core: ``nngrad.run`` on 784-1024-1024-10, batch 4096, beside the GEMM floor and PyTorch;
+  peak memory beside the bytes the result holds (``bench_core.py``).
+- coldstart: ``nngrad run <sample> --format json`` beside ``python -c "import numpy"``
+  (``bench_coldstart.py``).
+- specs: a 50 MB NPZ beside ``np.load``, a 1-million-number YAML, a big table, and
+  ``check --mode fast`` in multiples of one run (``bench_specs.py``).
+``--quick`` repeats each measurement fewer times (a smoke run; the figures are noisier).
+The machine, the NumPy build and the thread count are printed first, since every figure
+depends on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_coldstart  # noqa: E402
+import bench_core  # noqa: E402
+import bench_specs  # noqa: E402
+import numpy as np  # noqa: E402
+
+SECTIONS = ("core", "coldstart", "specs")
+
+
+def machine() -> str:
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return (f"python {platform.python_version()}, numpy {np.__version__} ({blas.get('name', '?')} "
+            f"{blas.get('version', '')}), {os.cpu_count()} CPUs, {platform.machine()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="Fewer repeats: a smoke run.")
+    parser.add_argument("--only", choices=SECTIONS, action="append",
+                        help="Run only this section (may be given more than once).")
+    args = parser.parse_args()
+    sections = args.only or SECTIONS
+    print(machine(), flush=True)
+    started = time.perf_counter()
+    if "core" in sections:
+        print("\n".join(bench_core.report_core(4096, 3 if args.quick else 9)), flush=True)
+    if "coldstart" in sections:
+        print("\n".join(bench_coldstart.report(5 if args.quick else 21)), flush=True)
+    if "specs" in sections:
+        print("\n".join(bench_specs.report_specs(2 if args.quick else 5)), flush=True)
+    print(f"({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
