@@ -42,14 +42,27 @@ def compose(text: str):
     """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML.
 
     The nesting is measured before libyaml parses anything (it has crashed on 30,000 nested
-    brackets): ``depth_guard``. Rows of plain floats are read before it too (``yamlrows``).
+    brackets): ``depth_guard``. Rows of plain floats are read before it too (``yamlrows``);
+    where that reading does not give back exactly one row node per row, or the lifted text is
+    refused, the text is composed again as it is, and that tree or error stands.
     """
+    depth_guard(text)
+    lifted, rows = lift(text)
+    if rows:
+        try:
+            root = restore(_compose(lifted), rows)
+        except SpecError:
+            root = None
+        if root is not None:
+            return root
+    return _compose(text)
+
+
+def _compose(text: str):
     import yaml
 
-    depth_guard(text)
-    text, rows = lift(text)
     try:
-        return restore(yaml.compose(text, Loader=_loader()), rows)
+        return yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         what = e.problem or e.context or "invalid YAML"

@@ -5,25 +5,28 @@ and PyYAML, each number costs a node, two marks and a resolver call, about 4 µs
 each innermost flow list whose items are all plain floats, reads it with ``float`` and puts a
 placeholder scalar where its ``[`` stood, keeping every line break, so that lines stay where
 they were. ``restore`` then swaps each placeholder node of the composed tree for a ``RowNode``
-holding the numbers. Lists with anything else in them (an int, ``.nan``, a tag, an anchor) and
-any text with quotes (where a bracket may be inside a string) are left to libyaml as before.
+holding the numbers, and refuses the whole tree (the text is then composed as it was) unless
+every placeholder came back as a whole value. Lists with anything else in them (an int, ``.nan``, a tag, an anchor) and
+any text with a quote mark outside its comments (where a bracket may be inside a string) are
+left to libyaml as before.
 """
 
 from __future__ import annotations
 
 import re
 
-from .errors import SpecError
-
 _FLOAT = r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
-_ROW = re.compile(rf"\s*(?:{_FLOAT})\s*(?:,\s*(?:{_FLOAT})\s*)*,?\s*")
+_SPACE = r"[ \t\r\n]*"  # YAML's white space and line breaks; not Python's wider \s
+_ROW = re.compile(rf"{_SPACE}(?:{_FLOAT}){_SPACE}(?:,{_SPACE}(?:{_FLOAT}){_SPACE})*,?{_SPACE}")
 _MARK = "nngrad-row-"
 _LEADS = ("[", ",", ":", "-")
+_QUOTE = re.compile("[\"']")
+_COMMENT = re.compile(r"(?:^|[ \t])#")
 
 
 def lift(text: str) -> tuple[str, dict]:
     """``text`` with its rows of plain floats replaced by placeholders, and the rows by name."""
-    if not text.isascii() or '"' in text or "'" in text or _MARK in text:
+    if not text.isascii() or _quoted(text) or _MARK in text:
         return text, {}
     import numpy as np
 
@@ -39,9 +42,19 @@ def lift(text: str) -> tuple[str, dict]:
         name = f"{_MARK}{len(rows)}"
         items = content.split(",")
         rows[name] = [float(x) for x in (items[:-1] if not items[-1].strip() else items)]
-        pieces += [text[done:start], name, "\n" * content.count("\n")]
+        breaks = content.count("\n") + content.count("\r") - content.count("\r\n")
+        pieces += [text[done:start], name, "\n" * breaks]
         done = end + 1
     return "".join(pieces) + text[done:], rows
+
+
+def _quoted(text: str) -> bool:
+    """True when a quote mark stands anywhere but in a comment (``# Mazur's net`` is fine)."""
+    for quote in _QUOTE.finditer(text):
+        line = text[text.rfind("\n", 0, quote.start()) + 1:quote.start()]
+        if not _COMMENT.search(line):
+            return True
+    return False
 
 
 def _after_indicator(text: str, start: int) -> bool:
@@ -63,9 +76,11 @@ class _Row:
 
 
 def restore(root, rows: dict):
-    """The tree ``root`` with each placeholder scalar replaced by a ``RowNode`` of its numbers."""
-    if not rows or root is None:
-        return root
+    """The tree ``root`` with each placeholder scalar replaced by a ``RowNode`` of its numbers;
+    None unless every row comes back as one whole plain scalar where a value stands (not inside
+    a longer plain scalar, a block scalar, a comment or a key), which is how a list would."""
+    if root is None:
+        return None
     import yaml
 
     class RowNode(yaml.ScalarNode, _Row):
@@ -73,8 +88,12 @@ def restore(root, rows: dict):
             super().__init__(node.tag, node.value, node.start_mark, node.end_mark, node.style)
             self.numbers = numbers
 
+    found = 0
+
     def swap(node):
+        nonlocal found
         if isinstance(node, yaml.ScalarNode) and not node.style and node.value in rows:
+            found += 1
             return RowNode(node, rows[node.value])
         return node
 
@@ -88,12 +107,12 @@ def restore(root, rows: dict):
             node.value = [swap(item) for item in node.value]
             stack += node.value
         elif isinstance(node, yaml.MappingNode):
-            for key, _ in node.value:
-                if isinstance(swap(key), _Row):
-                    raise SpecError("has a key that is not a plain name", line=key.start_mark.line + 1)
+            if any(isinstance(key, yaml.ScalarNode) and key.value in rows for key, _ in node.value):
+                return None
             node.value = [(key, swap(value)) for key, value in node.value]
             stack += [value for _, value in node.value]
-    return swap(root)
+    root = swap(root)
+    return root if found == len(rows) else None
 
 
 def numbers_of(node):

@@ -63,10 +63,14 @@ NOT_LIFTED = [
     "W: &a [1.0]\n", "W: !!python/tuple [1.0]\n",  # an anchor or a tag
     "W: [1.0, .nan]\n", "W: [1.0, 1_000.0]\n",     # anything but plain floats
     "W: [ ]\n",
+    "a: \"x\"  # it's\nW: [1.0]\n", "a: x#'\nW: [1.0]\n",  # a quote outside a comment
 ]
 
 
-@pytest.mark.parametrize("text", NOT_LIFTED + ["W: [1.0, 2.0, ]\n", "W:\n- [1.0]\n- [-2.5e-3]\n"])
+LIFTED = ["W: [1.0, 2.0, ]\n", "W:\n- [1.0]\n- [-2.5e-3]\n", "# Mazur's net, \"2-2-2\"\nW: [1.0]\n"]
+
+
+@pytest.mark.parametrize("text", NOT_LIFTED + LIFTED)
 def test_what_is_lifted_and_what_is_not_reads_as_before(text):
     assert bool(lift(text)[1]) is (text not in NOT_LIFTED)
     try:
