@@ -55,7 +55,7 @@ def patched_yaml(data: bytes, updates: dict) -> str | None:
 
     bom = data.startswith(codecs.BOM_UTF8)
     text = data.decode("utf-8-sig")
-    root = compose(text)
+    root = compose(text, lift_rows=False)
     edits = []
     for path, array in updates.items():
         scalars = _scalars(_node_at(root, path), np.ndim(array))

@@ -38,16 +38,17 @@ def parse(data: bytes, empty: str | None):
     return root
 
 
-def compose(text: str):
+def compose(text: str, lift_rows: bool = True):
     """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML.
 
     The nesting is measured before libyaml parses anything (it has crashed on 30,000 nested
     brackets): ``depth_guard``. Rows of plain floats are read before it too (``yamlrows``);
     where that reading does not give back exactly one row node per row, or the lifted text is
-    refused, the text is composed again as it is, and that tree or error stands.
+    refused, the text is composed again as it is, and that tree or error stands. Without
+    ``lift_rows``, every number is a node whose marks point into ``text`` (to patch it in place).
     """
     depth_guard(text)
-    lifted, rows = lift(text)
+    lifted, rows = lift(text) if lift_rows else (text, {})
     if rows:
         try:
             root = restore(_compose(lifted), rows)
