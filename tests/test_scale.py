@@ -179,3 +179,15 @@ def test_cli_bad_keep_or_chunk_is_a_usage_error(tmp_path, args, fragment):
     assert proc.returncode == 2 and proc.stdout == b""
     lines = proc.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("nngrad: error: ") and fragment in lines[0]
+
+
+def test_cli_keep_grads_names_the_first_non_finite_value_it_holds(tmp_path):
+    spec = {"X": [[1.0, 2.0]], "T": [[0.5]], "loss": "mse", "layers": [
+        {"W": [[1e200, 1.0], [1.0, 1.0]], "activation": "relu"},
+        {"W": [[1e200], [1.0]], "activation": "identity"}]}
+    path = written_spec(tmp_path, spec)
+    proc = subprocess.run([sys.executable, "-m", "nngrad", "run", path, "--keep", "grads",
+                           "--format", "json"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["loss"]["value"] is None
+    assert "loss is inf" in proc.stderr
