@@ -7,7 +7,6 @@ Every problem becomes a ``SpecError`` that names the file, the place (``W2``, ``
 
 from __future__ import annotations
 
-import difflib
 import io
 import os
 import sys
@@ -16,7 +15,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .errors import SpecError
-from .network import Layer, Network
+from .network import Layer, Network, close_matches
 from .npzread import NPY_MAGIC, ZIP_MAGIC, npz_arrays
 
 NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
@@ -173,7 +172,7 @@ def _kind(x) -> str:
 def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
     for key in mapping:
         if key not in known:
-            near = difflib.get_close_matches(str(key), known, n=1)
+            near = close_matches(str(key), known, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise SpecError(f"unknown key {key!r}{hint}; expected {', '.join(known)}",
                             path=(*path, key))

@@ -8,7 +8,6 @@ gradient can be returned in exactly the shape of its parameter.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -89,7 +88,7 @@ def _set(obj, name, value):
 def _choice(value, choices, path, what) -> str:
     if isinstance(value, str) and value in choices:
         return value
-    near = difflib.get_close_matches(str(value), list(choices), n=1)
+    near = close_matches(str(value), list(choices), n=1)
     hint = f" (did you mean {near[0]!r}?)" if near else ""
     raise SpecError(f"unknown {what} {value!r}{hint}; expected one of: {', '.join(choices)}",
                     path=path)
@@ -274,3 +273,10 @@ def _labels(T: np.ndarray, m: int, n_classes: int) -> np.ndarray:
         raise SpecError(f"is {T[bad[0]]}; a class label must be an integer from 0 to {n_classes - 1}",
                         path=("T", int(bad[0])))
     return T.astype(np.intp)
+
+
+def close_matches(word: str, choices: list, n: int) -> list:
+    """difflib's close matches of ``word``; difflib is imported on this error path only."""
+    import difflib
+
+    return difflib.get_close_matches(word, choices, n=n)

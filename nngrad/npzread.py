@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 import struct
-import zipfile
 import zlib
 
 import numpy as np
@@ -21,13 +20,22 @@ from .errors import SpecError
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 NPY_MAGIC = b"\x93NUMPY"
 DEFAULT_LIMIT = 1 << 30  # as configs/default.yaml: limits.npz_bytes
-_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, struct.error,
-           NotImplementedError, RuntimeError, UnicodeDecodeError, OverflowError)
+_BROKEN = (zlib.error, EOFError, OSError, ValueError, KeyError, struct.error, NotImplementedError,
+           RuntimeError, UnicodeDecodeError, OverflowError)
+
+
+def _broken() -> tuple:
+    """What a damaged NPZ raises; zipfile (8 ms of imports) is loaded only to read an NPZ."""
+    import zipfile
+
+    return (zipfile.BadZipFile, *_BROKEN)
 
 
 def npz_arrays(data, single: str, limit: int | None = None) -> dict:
     """Every member of an NPZ (its bytes, or a seekable binary file) as an array; SpecError
     ``single`` when it is one .npy."""
+    import zipfile
+
     limit = DEFAULT_LIMIT if limit is None else limit
     f = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     if f.read(len(NPY_MAGIC)) == NPY_MAGIC:
@@ -36,7 +44,7 @@ def npz_arrays(data, single: str, limit: int | None = None) -> dict:
         f.seek(0)
         archive = zipfile.ZipFile(f)
         infos = archive.infolist()
-    except _BROKEN:
+    except _broken():
         raise SpecError("is not a valid NPZ file") from None
     declared = sum(info.file_size for info in infos)
     if declared > limit:
@@ -68,7 +76,7 @@ def _header(archive, info, limit: int):
             shape, _, dtype = read(f)
     except SpecError:
         raise
-    except _BROKEN:
+    except _broken():
         raise SpecError("is not a valid .npy array (the NPZ is truncated or corrupt)",
                         path=(key,)) from None
     if dtype.hasobject:
@@ -87,6 +95,6 @@ def _read(archive, info, key: str) -> np.ndarray:
     try:
         with archive.open(info) as f:
             return np.lib.format.read_array(f, allow_pickle=False)
-    except _BROKEN:
+    except _broken():
         raise SpecError("is not a valid .npy array (the NPZ is truncated or corrupt)",
                         path=(key,)) from None

@@ -40,13 +40,14 @@ def test_modules_stay_small():
         assert len(path.read_text().splitlines()) <= 320, path
 
 
-LOADED = ("import sys, runpy; sys.argv = ['nngrad'] + sys.argv[1:]\n"
+LOADED = ("import sys, runpy; before = set(sys.modules); sys.argv = ['nngrad'] + sys.argv[1:]\n"
           "try: runpy.run_module('nngrad', run_name='__main__')\n"
           "except SystemExit: pass\n"
-          "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+          "print(' '.join(sorted(set(sys.modules) - before)), file=sys.stderr)")
 
 
 def modules_loaded_by(*args) -> set:
+    """The modules that running ``nngrad *args`` loads beyond what the interpreter had at start."""
     import subprocess
 
     proc = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True)
@@ -57,7 +58,8 @@ def test_run_json_imports_only_what_it_uses():
     loaded = modules_loaded_by("run", str(REPO / "sample_nets" / "01_relu_mse.yaml"), "--format", "json")
     assert "nngrad.core" in loaded and "yaml" in loaded
     for heavy in ("rich", "nngrad.chainrule", "nngrad.gradcheck", "nngrad.comparison",
-                  "nngrad.render.table", "nngrad.cli.explain", "nngrad.cli.author"):
+                  "nngrad.render.table", "nngrad.cli.explain", "nngrad.cli.author", "zipfile",
+                  "difflib"):
         assert heavy not in loaded, heavy
 
 
