@@ -142,3 +142,11 @@ def test_fast_mode_skips_a_kink_of_a_later_layer_and_names_it():
     assert report.agree
     assert any(line.startswith("dW1 direction") and "relu kink of Z2[0, 0]" in line
                for line in report.skipped)
+
+
+def test_fast_mode_on_overflowing_weights_reports_without_a_numpy_warning():
+    spec = {"X": [[1.0, 2.0]], "T": [[0.5]], "loss": "mse", "layers": [
+        {"W": [[1e200, 1.0], [1.0, 1.0]], "activation": "tanh"},
+        {"W": [[1e200], [1.0]], "activation": "identity"}]}
+    report = nngrad.check(network(spec), mode="fast")  # RuntimeWarning is an error in this suite
+    assert not report.agree
