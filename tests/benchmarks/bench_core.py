@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -91,18 +92,21 @@ def torch_step(net: nngrad.Network):
     return step
 
 
-def timed(fn) -> float:
-    """Seconds for ``fn()``; what it returns is freed after the clock stops, as a caller frees
-    a result when it is done with it, not inside the call."""
+def timed(fn) -> tuple[float, float]:
+    """Wall seconds for ``fn()``, and the kernel's CPU seconds in them (page faults and the
+    like); what it returns is freed after the clock stops, as a caller frees a result when it
+    is done with it, not inside the call."""
+    kernel = resource.getrusage(resource.RUSAGE_SELF).ru_stime
     start = time.perf_counter()
     out = fn()  # noqa: F841
     seconds = time.perf_counter() - start
+    kernel = resource.getrusage(resource.RUSAGE_SELF).ru_stime - kernel
     del out
-    return seconds
+    return seconds, kernel
 
 
 def throughput(dtype: str, batch: int, repeat: int) -> dict:
-    """Median seconds of each contender, measured interleaved in this one run."""
+    """Median (wall, kernel) seconds of each contender, measured interleaved in this one run."""
     net = make_net(dtype, batch)
     contenders = {"GEMM floor": gemm_floor(net),
                   "nngrad.run": lambda: nngrad.run(net),
@@ -117,7 +121,8 @@ def throughput(dtype: str, batch: int, repeat: int) -> dict:
         for name, fn in contenders.items():
             gc.collect()
             times[name].append(timed(fn))
-    return {name: statistics.median(t) for name, t in times.items()}
+    return {name: (statistics.median(w for w, _ in t), statistics.median(k for _, k in t))
+            for name, t in times.items()}
 
 
 def unique_bytes(arrays) -> int:
@@ -149,13 +154,13 @@ def throughput_lines(batch: int, repeat: int) -> list[str]:
     lines = []
     for dtype in ("float32", "float64"):
         t = throughput(dtype, batch, repeat)
-        floor = t["GEMM floor"]
-        for name, seconds in t.items():
+        floor = t["GEMM floor"][0]
+        for name, (seconds, kernel) in t.items():
             extra = ""
             if "PyTorch autograd" in t and name.startswith("nngrad"):
-                extra = f"   {seconds / t['PyTorch autograd']:5.2f}x PyTorch"
-            lines.append(f"  {dtype} {name:<24} {seconds * 1000:8.1f} ms  {seconds / floor:5.2f}x "
-                         f"GEMM floor{extra}")
+                extra = f"   {seconds / t['PyTorch autograd'][0]:5.2f}x PyTorch"
+            lines.append(f"  {dtype} {name:<24} {seconds * 1000:8.1f} ms (kernel {kernel * 1000:5.1f}) "
+                         f"{seconds / floor:5.2f}x GEMM floor{extra}")
         if "PyTorch autograd" not in t:
             lines.append("  (PyTorch is not installed: pip install '.[bench]' to compare with it)")
     return lines
