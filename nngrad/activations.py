@@ -6,7 +6,8 @@ the forward output ``A`` (sigmoid' = A(1 - A)). Arrays are in the rows layout, s
 softmax normalises over the last axis, every other activation is elementwise.
 
 Conventions at kinks follow PyTorch: relu'(0) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha.
-Every formula keeps the dtype of ``Z`` (float32 stays float32) and is stable for large ``|Z|``.
+Every formula keeps the dtype of ``Z`` (float32 stays float32) and is stable for large ``|Z|``;
+the helpers below work in place on the one array they allocate.
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ def sigmoid(z):
 
     sigmoid(z) = 1 / (1 + exp(-z)) = exp(z) / (1 + exp(z)); any shape; sigmoid(±1000) = 1, 0.
     """
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    e = np.abs(z)
+    np.exp(np.negative(e, out=e), out=e)  # exp(-|z|) <= 1
+    a = np.where(z >= 0, 1, e)
+    e += 1
+    a /= e
+    return a
 
 
 def softmax(z):
@@ -50,8 +55,10 @@ def softmax(z):
 
     softmax(z)_j = exp(z_j - max z) / sum_k exp(z_k - max z); z: (m, n) -> (m, n).
     """
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    e = z - z.max(axis=-1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 def log_softmax(z):
@@ -98,7 +105,26 @@ def relu_vjp(g, a):
 
 def softmax_vjp(g, a):
     """Softmax's vector-Jacobian product over the last axis: dZ = A * (G - sum(G * A))."""
-    return a * (g - (g * a).sum(axis=-1, keepdims=True))
+    dz = g * a
+    np.subtract(g, dz.sum(axis=-1, keepdims=True), out=dz)
+    dz *= a
+    return dz
+
+
+def sigmoid_vjp(g, a):
+    """Sigmoid's vector-Jacobian product from its output: dZ = G * A * (1 - A)."""
+    dz = np.subtract(1, a)
+    dz *= a
+    dz *= g
+    return dz
+
+
+def tanh_vjp(g, a):
+    """tanh's vector-Jacobian product from its output: dZ = G * (1 - A^2)."""
+    dz = a * a
+    np.subtract(1, dz, out=dz)
+    dz *= g
+    return dz
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -118,10 +144,10 @@ ACTIVATIONS: dict[str, Activation] = {
                              formula="z if z > 0 else alpha (exp(z) - 1)",
                              derivative="1 if z > 0 else a + alpha"),
     "sigmoid":    Activation(sigmoid,
-                             lambda g, z, a: g * a * (1 - a),
+                             lambda g, z, a: sigmoid_vjp(g, a),
                              formula="1 / (1 + exp(-z))", derivative="a (1 - a)", reads_z=False),
     "tanh":       Activation(np.tanh,
-                             lambda g, z, a: g * (1 - a * a),
+                             lambda g, z, a: tanh_vjp(g, a),
                              formula="tanh(z)", derivative="1 - a^2", reads_z=False),
     "softplus":   Activation(lambda z: np.logaddexp(0, z),
                              lambda g, z, a: g * sigmoid(z),
