@@ -6,9 +6,9 @@ each innermost flow list whose items are all plain floats, reads it with ``float
 placeholder scalar where its ``[`` stood, keeping every line break, so that lines stay where
 they were. ``restore`` then swaps each placeholder node of the composed tree for a ``RowNode``
 holding the numbers, and refuses the whole tree (the text is then composed as it was) unless
-every placeholder came back as a whole value. Lists with anything else in them (an int, ``.nan``, a tag, an anchor) and
-any text with a quote mark outside its comments (where a bracket may be inside a string) are
-left to libyaml as before.
+every placeholder came back as a whole value. Lists with anything else in them (an int,
+``.nan``, a tag, an anchor) and any text with a quote mark outside its comments (where a bracket
+may be inside a string) are left to libyaml as before.
 """
 
 from __future__ import annotations
