@@ -57,12 +57,17 @@ def read_bytes(source: str, name: str) -> bytes:
 
 
 def _opened(source: str, name: str):
-    """A buffered binary file: ``source``, or standard input for ``-`` (read whole, so that an
-    NPZ on a pipe can be searched); SpecError if it cannot be opened."""
+    """A seekable buffered binary file: ``source``, or standard input for ``-``. A pipe (``-``,
+    or ``<(...)``) is read whole, so that an NPZ on it can be searched. SpecError if it cannot
+    be opened or read."""
     try:
         if source == "-":
             return io.BufferedReader(io.BytesIO(sys.stdin.buffer.read()))
-        return open(source, "rb")
+        f = open(source, "rb")
+        if f.seekable():
+            return f
+        with f:
+            return io.BufferedReader(io.BytesIO(f.read()))
     except FileNotFoundError:
         raise SpecError("no such file", file=name) from None
     except IsADirectoryError:

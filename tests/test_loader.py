@@ -227,3 +227,24 @@ def test_number_fast_path_reads_what_pyyaml_reads(scalar):
 def test_number_fast_path_agrees_on_any_numeric_looking_scalar(scalar):
     ours, theirs = read_both(f"v: [{scalar}]\n")
     assert agree(ours, theirs), (scalar, ours, theirs)
+
+
+@pytest.mark.parametrize("sample", ["04_mazur.yaml", "04_mazur.npz"])
+def test_a_spec_on_a_named_pipe_loads(tmp_path, sample):
+    """``nngrad run <(cat net.npz)``: a pipe cannot be searched, so it is read whole first."""
+    import os
+    import threading
+
+    from nngrad.specwrite import npz_bytes, npz_members
+    from nngrad.specfile import read_spec
+
+    data = (SAMPLES / "04_mazur.yaml").read_bytes()
+    if sample.endswith(".npz"):
+        data = npz_bytes(npz_members(read_spec(SAMPLES / "04_mazur.yaml").spec))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+    writer.start()
+    net = nngrad.load(fifo)
+    writer.join()
+    assert nngrad.run(net).loss == pytest.approx(nngrad.run(nngrad.load(SAMPLES / "04_mazur.yaml")).loss)
