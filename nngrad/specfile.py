@@ -21,13 +21,13 @@ from .specwrite import number
 
 @dataclass(frozen=True)
 class SpecFile:
-    """A loaded spec: the validated network, the spec as given, ``yaml`` or ``npz``, the bytes,
-    and for an NPZ its members as read."""
+    """A loaded spec: the validated network, the spec as given, ``yaml`` or ``npz``, for a YAML
+    its bytes (to patch), and for an NPZ its members as read."""
 
     network: Network
     spec: dict
     kind: str
-    data: bytes
+    data: bytes | None
     arrays: dict | None = None
 
 
@@ -37,9 +37,9 @@ def read_spec(source, *, name: str | None = None, limit: int | None = None) -> S
     def build(**parts):
         return Network(**parts), parts
 
-    def npz(data):
-        arrays = npz_arrays(data, NPZ_SINGLE, limit)
-        return SpecFile(*from_arrays(arrays, build), "npz", data, arrays)
+    def npz(file):
+        arrays = npz_arrays(file, NPZ_SINGLE, limit)
+        return SpecFile(*from_arrays(arrays, build), "npz", None, arrays)
 
     def yaml(data):
         return SpecFile(*from_yaml(data, build), "yaml", data)
