@@ -137,12 +137,13 @@ def backward(net: Network, Zs: list, As: list, dZ: np.ndarray) -> tuple[list, li
     dW_l = A_{l-1}ᵀ @ dZ_l, dB_l = sum over examples of dZ_l, dA_{l-1} = dZ_l @ W_lᵀ,
     dZ_{l-1} = dA_{l-1} * f'_{l-1}(Z_{l-1}).
     """
-    return _backward(net, rows(net.X, net.layout), list(Zs), list(As), dZ, keep=True)
+    return _backward(net, rows(net.X, net.layout), Zs, As, dZ, keep=True)
 
 
 def _backward(net: Network, X, Zs: list, As: list, dZ, keep: bool) -> tuple[list, list, list, list]:
-    """``backward`` from A_0 = ``X``; without ``keep``, each Z, A, dA and dZ is let go (its slot
-    in ``Zs``/``As`` set to None) as soon as nothing left to compute reads it."""
+    """``backward`` from A_0 = ``X``; with ``keep`` nothing is changed, and without it each Z, A,
+    dA and dZ is let go (its slot in ``Zs``/``As`` set to None) as soon as nothing left to
+    compute reads it."""
     L = len(net.layers)
     dAs, dZs, dWs, dBs = [None] * L, [None] * L, [None] * L, [None] * L
     for l in range(L - 1, -1, -1):
@@ -212,7 +213,6 @@ def _gradients(net: Network, chunk: int) -> Result:
             T = targets(net, As[-1], part)
             loss += loss_value(net, Zs[-1], As[-1], T, factor)
             dZ = output_grads(net, Zs[-1], As[-1], T, factor)[1]
-            T = None
             _, _, dW, dB = _backward(net, X[part], Zs, As, dZ, keep=False)
             if dWs is None:
                 dWs, dBs = dW, dB

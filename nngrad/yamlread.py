@@ -5,8 +5,9 @@ no object is ever constructed from a tag), then converted here: any tag outside 
 refused, as are aliases, complex keys and duplicate keys. The node tree is kept so that an
 error found later can be given the line of the value it concerns (``line_of``).
 
-Numbers: YAML 1.1 as PyYAML reads them, plus the YAML 1.2 / JSON exponent form ``1e-3``,
-which PyYAML alone would read as a string. A quoted number stays a string.
+Numbers: YAML 1.1 as PyYAML reads them, plus plain decimal floats in the YAML 1.2 / JSON form
+(``1e-3``, ``-.5``), which PyYAML alone would read as strings. A quoted number, or one tagged
+``!!str``, stays a string.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from __future__ import annotations
 import re
 
 from .errors import SpecError
-from .yamlrows import lift, numbers_of, restore
+from .yamlrows import PLAIN_FLOAT, lift, numbers_of, restore
 
 _PREFIX = "tag:yaml.org,2002:"
 _FLOAT = _PREFIX + "float"
-_EXPONENT_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$")
 MAX_DEPTH = 64
 MAX_INDENT = 4 * MAX_DEPTH
 _OPEN, _CLOSE = (ord("["), ord("{")), (ord("]"), ord("}"))
@@ -81,8 +81,7 @@ def _compose(text: str):
         raise SpecError(f"invalid YAML: {e}".splitlines()[0]) from None
 
 
-_PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z"
-                          r"|[-+]?[0-9]+[eE][-+]?[0-9]+\Z")
+_PLAIN_FLOAT = re.compile(rf"(?:{PLAIN_FLOAT})\Z")
 _PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 
 
@@ -178,8 +177,6 @@ def _convert(node, path, constructor, seen):
 def _scalar(node, path, constructor):
     tag = node.tag
     if tag == _PREFIX + "str":
-        if not node.style and _EXPONENT_FLOAT.match(node.value):
-            return float(node.value)
         return node.value
     if tag == _FLOAT:
         try:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 
-_FLOAT = r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+PLAIN_FLOAT = r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
 _SPACE = r"[ \t\r\n]*"  # YAML's white space and line breaks; not Python's wider \s
-_ROW = re.compile(rf"{_SPACE}(?:{_FLOAT}){_SPACE}(?:,{_SPACE}(?:{_FLOAT}){_SPACE})*,?{_SPACE}")
+_ROW = re.compile(rf"{_SPACE}(?:{PLAIN_FLOAT}){_SPACE}(?:,{_SPACE}(?:{PLAIN_FLOAT}){_SPACE})*,?{_SPACE}")
 _MARK = "nngrad-row-"
 _LEADS = ("[", ",", ":", "-")
 _QUOTE = re.compile("[\"']")
@@ -41,7 +41,7 @@ def lift(text: str) -> tuple[str, dict]:
             continue
         name = f"{_MARK}{len(rows)}"
         items = content.split(",")
-        rows[name] = [float(x) for x in (items[:-1] if not items[-1].strip() else items)]
+        rows[name] = list(map(float, items[:-1] if not items[-1].strip() else items))
         breaks = content.count("\n") + content.count("\r") - content.count("\r\n")
         pieces += [text[done:start], name, "\n" * breaks]
         done = end + 1
@@ -50,6 +50,8 @@ def lift(text: str) -> tuple[str, dict]:
 
 def _quoted(text: str) -> bool:
     """True when a quote mark stands anywhere but in a comment (``# Mazur's net`` is fine)."""
+    if '"' not in text and "'" not in text:
+        return False
     for quote in _QUOTE.finditer(text):
         line = text[text.rfind("\n", 0, quote.start()) + 1:quote.start()]
         if not _COMMENT.search(line):

@@ -248,3 +248,9 @@ def test_a_spec_on_a_named_pipe_loads(tmp_path, sample):
     net = nngrad.load(fifo)
     writer.join()
     assert nngrad.run(net).loss == pytest.approx(nngrad.run(nngrad.load(SAMPLES / "04_mazur.yaml")).loss)
+
+
+def test_a_number_tagged_str_stays_a_string():
+    from nngrad.yamlread import compose, to_python
+
+    assert to_python(compose("v: !!str 1e5\nw: '1e5'\nx: 1e5\n")) == {"v": "1e5", "w": "1e5", "x": 1e5}

@@ -40,14 +40,25 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # torch's idle threads must
 WIDTHS = (784, 1024, 1024, 10)
 
 
-def make_net(dtype: str, batch: int, seed: int = 0) -> nngrad.Network:
+def relu_spec(widths, batch: int, seed: int = 0) -> dict:
+    """A spec as ``write_spec`` takes it (arrays, and Layers): ReLU hidden layers, an identity
+    output, MSE; He-scaled random weights, small random biases."""
     rng = np.random.default_rng(seed)
     layers = [nngrad.Layer(rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in),
-                           rng.standard_normal(n_out) * 0.1, "relu" if l < len(WIDTHS) - 2 else "identity")
-              for l, (n_in, n_out) in enumerate(zip(WIDTHS, WIDTHS[1:]))]
-    return nngrad.Network(X=rng.standard_normal((batch, WIDTHS[0])),
-                          T=rng.standard_normal((batch, WIDTHS[-1])), layers=layers, loss="mse",
-                          dtype=dtype)
+                           rng.standard_normal(n_out) * 0.1,
+                           "relu" if l < len(widths) - 2 else "identity")
+              for l, (n_in, n_out) in enumerate(zip(widths, widths[1:]))]
+    return {"loss": "mse", "X": rng.standard_normal((batch, widths[0])),
+            "T": rng.standard_normal((batch, widths[-1])), "layers": layers}
+
+
+def relu_net(widths, batch: int, dtype: str = "float64") -> nngrad.Network:
+    spec = relu_spec(widths, batch)
+    return nngrad.Network(spec["X"], spec["T"], spec["layers"], spec["loss"], dtype=dtype)
+
+
+def make_net(dtype: str, batch: int) -> nngrad.Network:
+    return relu_net(WIDTHS, batch, dtype)
 
 
 def gemm_floor(net: nngrad.Network):

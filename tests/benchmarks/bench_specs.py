@@ -22,33 +22,13 @@ from pathlib import Path
 import numpy as np
 
 import nngrad
+from bench_core import relu_net, relu_spec, timed
 from nngrad.specwrite import write_spec
 
 
 def median_time(fn, repeat: int) -> float:
     fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def relu_spec(widths, batch: int, seed: int = 0) -> dict:
-    """A spec as ``write_spec`` takes it (arrays, and Layers): ReLU hidden layers, MSE."""
-    rng = np.random.default_rng(seed)
-    layers = [nngrad.Layer(rng.standard_normal((n_in, n_out)) * np.sqrt(2 / n_in),
-                           rng.standard_normal(n_out) * 0.1,
-                           "relu" if l < len(widths) - 2 else "identity")
-              for l, (n_in, n_out) in enumerate(zip(widths, widths[1:]))]
-    return {"loss": "mse", "X": rng.standard_normal((batch, widths[0])),
-            "T": rng.standard_normal((batch, widths[-1])), "layers": layers}
-
-
-def relu_net(widths, batch: int) -> nngrad.Network:
-    spec = relu_spec(widths, batch)
-    return nngrad.Network(spec["X"], spec["T"], spec["layers"], spec["loss"])
+    return statistics.median(timed(fn)[0] for _ in range(repeat))
 
 
 def n_params(net) -> int:
