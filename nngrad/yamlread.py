@@ -12,6 +12,7 @@ Numbers: YAML 1.1 as PyYAML reads them, plus plain decimal floats in the YAML 1.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .errors import SpecError
@@ -85,11 +86,12 @@ _PLAIN_FLOAT = re.compile(rf"(?:{PLAIN_FLOAT})\Z")
 _PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
 
 
+@functools.cache
 def _loader():
     """libyaml's safe loader (PyYAML's own if it lacks libyaml), resolving plain decimal
     numbers by two regexes before PyYAML's general resolver, which a big matrix would call
-    once per number. The tags are those the general resolver gives, or, for ``1e-3``, the
-    float that ``_scalar`` makes of it anyway."""
+    once per number. The tags are those the general resolver gives, except that the YAML 1.2
+    floats it leaves as strings (``1e-3``, ``-.5``) are floats. Made once per process."""
     import yaml
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
