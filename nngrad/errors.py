@@ -59,7 +59,24 @@ class SpecError(NngradError):
 
 
 class OutputError(NngradError):
-    """An output file could not be written."""
+    """An output file (or standard output) could not be written."""
+
+
+QUOTED_MAX = 40  # characters of a user's value quoted in a message
+
+
+def quoted(value, limit: int = QUOTED_MAX) -> str:
+    """``repr(value)``, cut in the middle past ``limit`` characters, so that an error stays one
+    readable line: ``'1111...1111' (5,000 characters)``."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's digit limit
+        text = f"an integer of about {value.bit_length() * 0.30103:,.0f} digits"
+        return text
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[-half:]} ({len(text):,} characters)"
 
 
 def place_name(path: tuple) -> str:
