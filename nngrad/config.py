@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-from .errors import SpecError
+from .errors import SpecError, quoted
 
 _HERE = Path(__file__).resolve().parent
+
+MAX_DIRECTIONS = 10_000  # check's random directions per tensor, from --directions or the settings
+MAX_INT = 2 ** 62        # any other whole-number setting
+# Settings with a narrower range than "a finite number from 0 to MAX_INT": (low, high), or choices.
+RANGES = {("display", "precision"): (0, 100), ("display", "edgeitems"): (0, 10 ** 6),
+          ("check", "eps"): (1e-300, 1.0), ("check", "directions"): (1, MAX_DIRECTIONS),
+          ("check", "mode"): ("auto", "full", "fast")}
 
 
 class ConfigError(SpecError):
@@ -58,10 +66,22 @@ def _merge(base: dict, override: dict, path: tuple, file: str) -> None:
 
 
 def _setting(default, value, path: tuple, file: str):
-    """``value`` if it has the default's type (an int is taken for a float) and is not negative."""
+    """``value`` if it has the default's type (an int is taken for a float) and lies in the
+    setting's range (``RANGES``; else a finite number from 0 to MAX_INT)."""
+    allowed = RANGES.get(path[-2:], (0, MAX_INT))
+    if isinstance(default, str):
+        if value not in allowed:
+            raise ConfigError(f"must be one of {', '.join(allowed)}, not {quoted(value)}",
+                              path=path, file=file)
+        return value
     if isinstance(default, float) and type(value) is int:
-        value = float(value)
-    if type(value) is not type(default) or (isinstance(value, (int, float)) and value < 0):
-        raise ConfigError(f"must be a non-negative {type(default).__name__}, not {value!r}",
-                          path=path, file=file)
+        value = float(value) if abs(value) < 1e308 else math.inf
+    kind = type(default).__name__
+    if type(value) is not type(default):
+        raise ConfigError(f"must be a {'whole ' if kind == 'int' else ''}number, not "
+                          f"{quoted(value)}", path=path, file=file)
+    low, high = allowed
+    if not low <= value <= high:  # nan fails too
+        raise ConfigError(f"must be a finite number from {low:g} to {high:g}, not "
+                          f"{quoted(value)}", path=path, file=file)
     return value

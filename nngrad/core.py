@@ -201,6 +201,17 @@ def run(net: Network, keep: str = "all", batch_chunk: int | None = None) -> Resu
     return _result(net, tensors, loss)
 
 
+def run_bytes(net: Network, keep: str = "all", batch_chunk: int | None = None) -> int:
+    """About the most bytes ``run(net, keep, batch_chunk)`` holds at once, from the shapes alone:
+    Z, A, dA and dZ of every layer for the examples in flight (keep="grads": A and one dA and
+    dZ), with the dW and dB; T once more, one-hot for class labels."""
+    m = min(net.batch, batch_chunk or net.batch)
+    units = sum(net.widths[1:])
+    params = sum(layer.W.size + layer.b.size for layer in net.layers)
+    per_example = (4 if keep == "all" else 1) * units + 2 * max(net.widths) + net.widths[-1]
+    return np.dtype(net.dtype).itemsize * (m * per_example + params)
+
+
 def _gradients(net: Network, chunk: int) -> Result:
     """dW, dB and the loss, summed over batch chunks of ``chunk`` examples."""
     X, m = rows(net.X, net.layout), net.batch

@@ -58,6 +58,12 @@ class SpecError(NngradError):
         return ": ".join([*where, self.message])
 
 
+class NonFiniteError(NngradError):
+    """A valid spec whose values overflowed to a non-finite number (exit status 1)."""
+
+    exit_code = 1
+
+
 class OutputError(NngradError):
     """An output file (or standard output) could not be written."""
 

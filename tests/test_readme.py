@@ -77,4 +77,4 @@ def test_init_and_step_examples_are_what_they_print(tmp_path):
     shutil.copytree(SAMPLES, tmp_path / "sample_nets")
     proc = subprocess.run([sys.executable, "-m", *command[2:].split()], cwd=tmp_path,
                           capture_output=True, text=True)
-    assert proc.returncode == 0 and proc.stdout.splitlines() == shown
+    assert proc.returncode == 0 and proc.stderr.splitlines() == shown and proc.stdout == ""

@@ -2,27 +2,25 @@
 an exit status. Each command lives in its own module of this package.
 
 Errors are translated here, and only here, into one line on standard error and an exit
-status: 2 for bad input or usage, 1 for non-finite results, 130 for Ctrl-C, 70 for a bug,
-141 when standard output is closed early (as a shell reports SIGPIPE).
+status: 2 for bad input or usage (a MemoryError too), 1 for non-finite results, 130 for
+Ctrl-C, 143 for SIGTERM and 129 for SIGHUP (temp files removed), 70 for a bug, 141 when
+standard output is closed early (as a shell reports SIGPIPE).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from contextlib import contextmanager
 
 import click
 
 from .. import __version__
 from ..errors import NngradError
+from .streams import PipeClosed, guard_streams, silence_stdout
 
 BUNDLED_EXAMPLE = "01_relu_mse.yaml"
 EXIT_NONFINITE, EXIT_INTERRUPTED, EXIT_BUG, EXIT_PIPE = 1, 130, 70, 141
-
-
-class _PipeClosed(Exception):
-    """Standard output was closed by its reader (``| head``): stop quietly."""
 
 
 EXAMPLES = """\b
@@ -73,17 +71,6 @@ def cli(debug: bool) -> None:
     """
 
 
-@contextmanager
-def stdout_guard():
-    """Write to standard output and flush; a closed pipe becomes _PipeClosed, which click's own
-    EPIPE handling (exit 1) does not catch, so that main() exits 141."""
-    try:
-        yield
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise _PipeClosed from None
-
-
 def spec_source(spec: str | None) -> tuple[str, str]:
     if spec is not None:
         return spec, ("<stdin>" if spec == "-" else spec)
@@ -99,32 +86,37 @@ def settings_from(path: str | None) -> dict:
     return load_config(path)
 
 
-def npz_limit(config_path: str | None) -> int | None:
-    """The NPZ size cap of ``--config FILE``; None (the default cap) without one."""
-    return settings_from(config_path)["limits"]["npz_bytes"] if config_path else None
+def read_limits(settings: dict) -> dict:
+    """The loaders' keyword arguments for the settings' read limits."""
+    limits = settings["limits"]
+    return {"limit": limits["npz_bytes"]}  # PENDING read_limit
+
+
+def guard_run_memory(net, settings: dict, title: str, **run_options) -> None:
+    """Refuse, before any work, a run whose arrays would pass ``limits.memory_bytes``."""
+    from ..core import run_bytes
+    from .options import guard_memory
+
+    guard_memory(run_bytes(net, **run_options), settings["limits"]["memory_bytes"],
+                 f"running {title}")
 
 
 def given(ctx: click.Context, name: str) -> bool:
     return ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
 
 
-def refuse_overwriting_input(spec: str | None, output: str | None, what: str = "output file",
-                             hint: str = "") -> None:
-    """NngradError when ``output`` is the file ``spec`` (the same file, by any name)."""
-    if spec and output and "-" not in (spec, output) and os.path.exists(output) \
-            and os.path.exists(spec) and os.path.samefile(spec, output):
-        raise NngradError(f"is the input spec; choose another {what}{hint}", file=output)
+def check_outputs(outputs: dict, inputs: tuple = ()) -> dict:
+    """Every output path checked before any work (``atomic.check_outputs``)."""
+    from ..atomic import check_outputs as check
+
+    return check(outputs, inputs)
 
 
 def stdout_console():
-    """A rich console on standard output that lets a closed pipe reach main() (exit 141)."""
+    """A rich console on standard output (``streams.GuardedStream``: its faults reach main())."""
     from rich.console import Console
 
-    class PipeAwareConsole(Console):
-        def on_broken_pipe(self) -> None:  # rich would exit 1
-            raise BrokenPipeError
-
-    return PipeAwareConsole(highlight=False)
+    return Console(highlight=False)
 
 
 def error_line(message: str) -> None:
@@ -132,10 +124,28 @@ def error_line(message: str) -> None:
     click.echo(f"nngrad: error: {line}", err=True)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: stop as for Ctrl-C, with the status a shell gives that signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every outcome into an exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    debug = "--debug" in argv or bool(os.environ.get("NNGRAD_DEBUG"))
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end] or bool(os.environ.get("NNGRAD_DEBUG"))
+    argv = [a for a in argv[:end] if a != "--debug"] + argv[end:]  # --debug goes anywhere
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _terminate)
+    guard_streams()
     try:
         status = cli.main(args=argv, prog_name="nngrad", standalone_mode=False)
         sys.stdout.flush()
@@ -149,10 +159,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as e:
         error_line(e.format_message())
         status = e.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        status = EXIT_INTERRUPTED
-    except (_PipeClosed, BrokenPipeError):
-        status = _quiet_broken_pipe()
+    except (click.Abort, KeyboardInterrupt, Terminated) as e:
+        status = 128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED
+        _say_written()
+    except PipeClosed:
+        status = EXIT_PIPE
+    except MemoryError as e:
+        error_line(f"out of memory: {e or 'the memory asked for could not be had'}; make the "
+                   "network or the batch smaller")
+        status = 2
     except Exception as e:  # noqa: BLE001 - the last resort: one line, exit 70
         if debug:
             import traceback
@@ -162,10 +177,21 @@ def main(argv: list[str] | None = None) -> None:
                "please report it with the command and spec that caused it"
                + ("" if debug else "; run with --debug for the traceback"))
         status = EXIT_BUG
+    finally:
+        _remove_leftovers()
+    if status:
+        silence_stdout()  # what is still buffered must not fail again at exit
     sys.exit(status or 0)
 
 
-def _quiet_broken_pipe() -> int:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    return EXIT_PIPE
+def _say_written() -> None:
+    """After a signal: which files were whole before it came (a rerun would repeat them)."""
+    written = sys.modules["nngrad.atomic"].WRITTEN if "nngrad.atomic" in sys.modules else []
+    if written:
+        click.echo(f"nngrad: stopped by a signal after writing {', '.join(written)}", err=True)
+
+
+def _remove_leftovers() -> None:
+    if "nngrad.atomic" in sys.modules:
+        for problem in sys.modules["nngrad.atomic"].leftover():
+            click.echo(f"nngrad: warning: {problem.lstrip('; ')}", err=True)

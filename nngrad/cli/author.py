@@ -9,7 +9,11 @@ import click
 from .. import __version__
 from ..activations import ACTIVATIONS
 from ..losses import LOSSES
-from .app import cli, npz_limit, refuse_overwriting_input, spec_source
+from .app import check_outputs, cli, read_limits, settings_from, spec_source
+from .options import POSITIVE, SEEDS, Finite, guard_memory
+
+
+BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text or bytes, at once
 
 
 @cli.command("init")
@@ -25,13 +29,14 @@ from .app import cli, npz_limit, refuse_overwriting_input, spec_source
 @click.option("--layout", type=click.Choice(["rows", "columns"]), default="rows", show_default=True)
 @click.option("--batch", type=click.IntRange(min=1), default=4, show_default=True,
               help="The number of examples m.")
-@click.option("--seed", type=int, default=0, show_default=True, help="The same seed, the same file.")
+@click.option("--seed", type=SEEDS, default=0, show_default=True, help="The same seed, the same file.")
 @click.option("--init", "init_name", type=click.Choice(["he", "xavier", "normal"]), default="he",
               show_default=True, help="W ~ N(0, 2/n_in), N(0, 2/(n_in + n_out)) or N(0, 1).")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
               show_default=True)
+@click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
 def init(widths, output, activation, output_activation, loss, layout, batch, seed, init_name,
-         dtype) -> int:
+         dtype, config_path) -> int:
     """Write a new random spec with layer widths N0 N1 ... NL (at least two).
 
     The output layer and the targets fit the loss: a softmax and one-hot T for cross_entropy,
@@ -43,11 +48,15 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
     if len(widths) < 2:
         raise click.BadParameter("give at least two widths: the inputs N0 and the outputs NL",
                                  param_hint="'N0 N1 ... NL'")
-    spec_format(output)
+    check_outputs({"-o": output})
+    fmt = spec_format(output)
     output_activation = output_activation or output_for(loss)
     problem = misfit(loss, output_activation)
     if problem:
         raise click.BadParameter(problem, param_hint="'--output-activation'")
+    numbers = sum(a * b + b for a, b in zip(widths, widths[1:])) + batch * (widths[0] + widths[-1])
+    guard_memory(numbers * BYTES_PER_NUMBER[fmt], settings_from(config_path)["limits"]["memory_bytes"],
+                 f"a {'-'.join(map(str, widths))} spec of batch {batch}")
     spec = random_spec(widths, activation=activation, output=output_activation, loss=loss,
                        layout=layout, batch=batch, seed=seed, init=init_name, dtype=dtype)
     command = (f"nngrad init {' '.join(map(str, widths))} --activation {activation} "
@@ -74,23 +83,22 @@ def convert(source, output, config_path) -> int:
     from ..specfile import read_spec
     from ..specwrite import spec_format, write_spec
 
+    check_outputs({"OUT": output}, (source,))
     spec_format(output)
-    refuse_overwriting_input(source, output)
     path, title = spec_source(source)
-    loaded = read_spec(path, name=title, limit=npz_limit(config_path))
+    loaded = read_spec(path, name=title, **read_limits(settings_from(config_path)))
     write_spec(loaded.spec, output, [f"Converted by nngrad {__version__} from {title}"])
     return 0
 
 
 @cli.command("step")
 @click.argument("spec_path", metavar="SPEC")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), required=True,
-              help="The learning rate.")
+@click.option("--lr", type=POSITIVE, required=True, help="The learning rate.")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("-o", "--output", metavar="OUT", help="Where to write the updated spec, in SPEC's "
               "format; - writes a YAML spec to standard output.")
 @click.option("--in-place", is_flag=True, help="Write the updated spec over SPEC.")
-@click.option("--momentum", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0,
+@click.option("--momentum", type=Finite(min=0, max=1, max_open=True), default=0.0,
               show_default=True, help="v = momentum v + g; p = p - lr v.")
 @click.option("--update", type=click.Choice(["all", "weights"]), default="all", show_default=True,
               help="Update every W and b, or only the weights.")
@@ -99,21 +107,23 @@ def convert(source, output, config_path) -> int:
 def step(spec_path, lr, steps, output, in_place, momentum, update, history, config_path) -> int:
     """Run N steps of full-batch gradient descent on SPEC and write the updated spec.
 
-    The loss before and after each step is printed (on standard error when OUT is -). A YAML
-    spec keeps its comments and layout: only the numbers of W and b change. Exit status: 0
-    done, 1 the loss stopped being finite (nothing is written), 2 bad input.
+    The loss before and after each step is printed on standard error. A YAML spec keeps
+    its comments and layout: only the numbers of W and b change. Every output is checked
+    before the first step, and written all or none. Exit status: 0 done, 1 a loss, W or b
+    stopped being finite (nothing is written), 2 bad input.
     """
     from .steps import run_steps
 
-    if in_place and output:
+    if in_place and output is not None:
         raise click.UsageError("give either -o OUT or --in-place, not both")
-    if not in_place and not output:
+    if not in_place and output is None:
         raise click.UsageError("give -o OUT for the updated spec (or --in-place to overwrite SPEC)")
     if in_place and spec_path == "-":
         raise click.UsageError("--in-place needs a SPEC file, not standard input")
-    if not in_place:
-        refuse_overwriting_input(spec_path, output, hint=", or use --in-place")
-    refuse_overwriting_input(spec_path, history, what="file for the history")
-    output = spec_path if in_place else output
-    return run_steps(spec_path, lr=lr, steps=steps, output=output, momentum=momentum, update=update,
-                     history=history, limit=npz_limit(config_path))
+    if in_place:
+        check_outputs({"--in-place": spec_path, "--history": history})
+    else:
+        check_outputs({"-o": output, "--history": history}, (spec_path,))
+    return run_steps(spec_path, lr=lr, steps=steps, output=spec_path if in_place else output,
+                     in_place=in_place, momentum=momentum, update=update, history=history,
+                     settings=settings_from(config_path))

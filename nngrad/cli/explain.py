@@ -7,7 +7,8 @@ import sys
 import click
 
 from ..errors import SpecError
-from .app import EXAMPLES, cli, settings_from, spec_source, stdout_console, stdout_guard
+from .app import (EXAMPLES, cli, guard_run_memory, read_limits, settings_from, spec_source,
+                  stdout_console)
 from .run import report_nonfinite
 
 
@@ -37,8 +38,7 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     settings = settings_from(config_path)
     path, title = spec_source(spec)
     try:
-        limit = settings["limits"]["npz_bytes"]
-        net = load(path, name=title, build=network_or_walk, limit=limit)
+        net = load(path, name=title, build=network_or_walk, **read_limits(settings))
     except SpecError as e:
         if e.context is not None:
             from ..render.explain_text import render_walk
@@ -48,26 +48,27 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     if layer is not None and layer > len(net.layers):
         raise click.BadParameter(f"{title} has {len(net.layers)} layers; L must be 1 to "
                                  f"{len(net.layers)}", param_hint="'--layer'")
+    if values:
+        guard_run_memory(net, settings, title)
     ex = explain_network(net)
     res = run_network(net) if values else None
     env = environment(net, res) if values else None
     display = settings["display"]
     shown = dict(precision=display["precision"], edgeitems=display["edgeitems"],
                  inline_threshold=settings["explain"]["inline_threshold"])
-    with stdout_guard():
-        if fmt == "text":
-            from ..render.explain_text import render_explanation
+    if fmt == "text":
+        from ..render.explain_text import render_explanation
 
-            render_explanation(ex, stdout_console(), title=title, layer=layer, env=env, **shown)
-        elif fmt == "markdown":
-            from ..render.explain_docs import markdown
+        render_explanation(ex, stdout_console(), title=title, layer=layer, env=env, **shown)
+    elif fmt == "markdown":
+        from ..render.explain_docs import markdown
 
-            sys.stdout.write(markdown(ex, title=title, layer=layer, env=env, **shown))
-        else:
-            from ..render.jsondoc import to_json
-            from ..render.explain_docs import explanation_document
+        sys.stdout.write(markdown(ex, title=title, layer=layer, env=env, **shown))
+    else:
+        from ..render.jsondoc import to_json
+        from ..render.explain_docs import explanation_document
 
-            sys.stdout.write(to_json(explanation_document(ex, layer=layer, env=env)) + "\n")
+        sys.stdout.write(to_json(explanation_document(ex, layer=layer, env=env)) + "\n")
     return 0 if res is None else report_nonfinite(res, title)
 
 

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from .app import (EXAMPLES, EXIT_NONFINITE, cli, error_line, given, refuse_overwriting_input,
-                  settings_from, spec_source, stdout_console, stdout_guard)
+from .app import (EXAMPLES, EXIT_NONFINITE, check_outputs, cli, error_line, given,
+                  guard_run_memory, read_limits, settings_from, spec_source, stdout_console)
 
 
 @cli.command(epilog=EXAMPLES)
@@ -34,26 +34,26 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
 
     if batch_chunk is not None and keep != "grads":
         raise click.UsageError("--batch-chunk needs --keep grads")
-    if output:
+    if output is not None:
         from ..render.files import output_format, save_result
 
+        check_outputs({"-o": output}, (spec,))
         output_format(output)
-        refuse_overwriting_input(spec, output)
-    printing = not output or given(click.get_current_context(), "fmt")
-    settings = settings_from(config_path) if config_path or (printing and fmt == "table") else None
+    printing = output is None or given(click.get_current_context(), "fmt")
+    settings = settings_from(config_path)
     path, title = spec_source(spec)
-    net = load(path, name=title, limit=settings and settings["limits"]["npz_bytes"])
+    net = load(path, name=title, **read_limits(settings))
+    guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk)
     res = run_network(net, keep=keep, batch_chunk=batch_chunk)
 
-    if output:
+    if output is not None:
         save_result(res, output)
     if printing:
-        with stdout_guard():
-            print_result(res, fmt, title, settings)
+        print_result(res, fmt, title, settings)
     return report_nonfinite(res, title)
 
 
-def print_result(res, fmt: str, title: str, settings: dict | None) -> None:
+def print_result(res, fmt: str, title: str, settings: dict) -> None:
     if fmt == "json":
         from ..render.jsondoc import result_document, to_json
 

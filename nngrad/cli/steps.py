@@ -1,72 +1,91 @@
-"""The work of ``nngrad step``: descend, report the loss, write the updated spec and its history."""
+"""The work of ``nngrad step``: descend, report the loss on standard error, then write the
+updated spec and its history, all or none."""
 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import replace
 
 import click
 
-from ..errors import NngradError
-from .app import EXIT_NONFINITE, error_line, spec_source
+from ..errors import NngradError, NonFiniteError
+from .app import EXIT_NONFINITE, error_line, guard_run_memory, read_limits, spec_source
 
 EVERY_STEP_UP_TO = 20  # longer runs print about this many lines, and show a progress bar
 
 
-def run_steps(spec_path, *, lr, steps, output, momentum, update, history, limit=None) -> int:
+def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, history,
+              settings) -> int:
     from ..descent import descend
     from ..specfile import read_spec
     from ..specwrite import spec_format
 
     path, title = spec_source(spec_path)
-    loaded = read_spec(path, name=title, limit=limit)
+    loaded = read_spec(path, name=title, **read_limits(settings))
     if output == "-" and loaded.kind == "npz":
         raise NngradError("an NPZ spec cannot be written to standard output; give -o OUT.npz",
                           file=title)
-    if output != "-" and spec_format(output) != loaded.kind:
+    if not in_place and output != "-" and spec_format(output) != loaded.kind:
         raise NngradError(f"step writes SPEC's format ({loaded.kind}); name OUT .{loaded.kind} "
                           f"or convert it afterwards with nngrad convert", file=output)
-    to_stderr = "-" in (output, history)
+    guard_run_memory(loaded.network, settings, title)
     every = max(1, steps // EVERY_STEP_UP_TO)
     losses = []
-    with _progress(steps) as advance:
-        for k, loss, net in descend(loaded.network, lr, steps, momentum=momentum, update=update):
-            losses.append(loss)
-            if not math.isfinite(loss):
-                error_line(f"{title}: the loss is {loss} after step {k} (is the learning rate "
-                           f"{lr:g} too large?); nothing was written")
-                return EXIT_NONFINITE
-            if k == 0:
-                click.echo(f"step 0: loss {loss:.10g}", err=to_stderr)
-            elif steps <= EVERY_STEP_UP_TO or k % every == 0 or k == steps:
-                click.echo(f"step {k}: loss {losses[-2]:.10g} -> {loss:.10g}", err=to_stderr)
-            advance()
-    _write_updated(loaded, net, output, update, title)
+    try:
+        with _progress(steps) as (advance, say):
+            for k, loss, net in descend(loaded.network, lr, steps, momentum=momentum, update=update):
+                losses.append(loss)
+                if not math.isfinite(loss):
+                    raise NonFiniteError(f"the loss is {loss} after step {k}")
+                if k == 0:
+                    say(f"step 0: loss {loss:.10g}")
+                elif steps <= EVERY_STEP_UP_TO or k % every == 0 or k == steps:
+                    say(f"step {k}: loss {losses[-2]:.10g} -> {loss:.10g}")
+                advance()
+    except NonFiniteError as e:
+        error_line(f"{title}: {e.message} (is the learning rate {lr:g} too large?); nothing was "
+                   "written")
+        return EXIT_NONFINITE
+    outputs = [(output, _updated(loaded, net, update, title))]
     if history:
-        _write_history(history, losses)
+        outputs.append((history, _history(losses)))
+    _write(outputs)
     return 0
 
 
+def _write(outputs: list) -> None:
+    """The files first, all or none; then what goes to standard output."""
+    from ..atomic import write_all
+
+    write_all([(path, data) for path, data in outputs if path != "-"])
+    for path, data in outputs:
+        if path == "-":
+            sys.stdout.write(data)
+
+
 class _progress:
-    """A rich progress bar on standard error, for long runs on a terminal; else nothing."""
+    """``(advance, say)``: a rich progress bar on standard error for long runs on a terminal,
+    with ``say``'s lines printed above it; else ``say`` is a plain line on standard error."""
 
     def __init__(self, steps: int):
         self.steps = steps
         self.bar = None
 
     def __enter__(self):
+        plain = (lambda: None), (lambda line: click.echo(line, err=True))
         if self.steps <= EVERY_STEP_UP_TO:
-            return lambda: None
+            return plain
         from rich.console import Console
         from rich.progress import Progress
 
-        console = Console(stderr=True)
+        console = Console(stderr=True, highlight=False)
         if not console.is_terminal:
-            return lambda: None
+            return plain
         self.bar = Progress(console=console, transient=True)
         self.bar.start()
         task = self.bar.add_task("descending", total=self.steps + 1)
-        return lambda: self.bar.advance(task)
+        return (lambda: self.bar.advance(task)), (lambda line: self.bar.console.print(line))
 
     def __exit__(self, *exc):
         if self.bar is not None:
@@ -74,8 +93,9 @@ class _progress:
         return False
 
 
-def _write_updated(loaded, net, output: str, update: str, title: str) -> None:
-    from ..specwrite import npz_bytes, write_spec, write_text_or_bytes
+def _updated(loaded, net, update: str, title: str):
+    """The updated spec's text (YAML) or bytes (NPZ), in SPEC's own format."""
+    from ..specwrite import npz_bytes, yaml_text
 
     layers = net.layers
     if loaded.kind == "npz":
@@ -84,8 +104,7 @@ def _write_updated(loaded, net, output: str, update: str, title: str) -> None:
             members[f"W{l}"] = layer.W
             if update == "all":
                 members[f"b{l}"] = layer.b
-        write_text_or_bytes(output, npz_bytes(members))
-        return
+        return npz_bytes(members)
     from ..specfile import patched_yaml
 
     updates = {}
@@ -95,18 +114,16 @@ def _write_updated(loaded, net, output: str, update: str, title: str) -> None:
             updates[("layers", i, "b")] = layer.b
     patched = patched_yaml(loaded.data, updates)
     if patched is not None:
-        write_text_or_bytes(output, patched)
-        return
+        return patched
     click.echo(f"nngrad: warning: {title}: a bias is omitted or not written as a list of numbers, "
                "so the updated spec is written anew, without the original's comments", err=True)
     given = loaded.spec["layers"]
     spec = {**loaded.spec, "layers": [replace(g, W=layer.W, b=layer.b if update == "all" else g.b)
                                       for g, layer in zip(given, layers)]}
-    write_spec(spec, output)
+    return yaml_text(spec)
 
 
-def _write_history(path: str, losses: list) -> None:
-    from ..specwrite import number, write_text_or_bytes
+def _history(losses: list) -> str:
+    from ..specwrite import number
 
-    write_text_or_bytes(path, "step,loss\n" + "".join(f"{k},{number(loss)}\n"
-                                                      for k, loss in enumerate(losses)))
+    return "step,loss\n" + "".join(f"{k},{number(loss)}\n" for k, loss in enumerate(losses))

@@ -6,22 +6,24 @@ import sys
 
 import click
 
-from .app import EXAMPLES, cli, settings_from, spec_source, stdout_console, stdout_guard
+from .app import (EXAMPLES, cli, guard_run_memory, read_limits, settings_from, spec_source,
+                  stdout_console)
+from .options import DIRECTIONS, NON_NEGATIVE, POSITIVE, SEEDS
 
 
 @cli.command(epilog=EXAMPLES)
 @click.argument("spec")
 @click.option("--mode", type=click.Choice(["auto", "full", "fast"]), default=None,
               help="full: every parameter; fast: random directions; auto (default): by size.")
-@click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--eps", type=POSITIVE, default=None,
               help="Step of the central differences (configs: check.eps).")
-@click.option("--rtol", type=click.FloatRange(min=0), default=None,
+@click.option("--rtol", type=NON_NEGATIVE, default=None,
               help="Relative tolerance (configs: tolerances).")
-@click.option("--atol", type=click.FloatRange(min=0), default=None,
+@click.option("--atol", type=NON_NEGATIVE, default=None,
               help="Absolute tolerance (configs: tolerances).")
-@click.option("--directions", type=click.IntRange(min=1), default=None,
+@click.option("--directions", type=DIRECTIONS, default=None,
               help="Fast mode: random directions per tensor (configs: check.directions).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the directions.")
+@click.option("--seed", type=SEEDS, default=0, show_default=True, help="Seed of the directions.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
@@ -36,10 +38,11 @@ def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> in
 
     settings = settings_from(config_path)
     path, title = spec_source(spec)
-    net = load(path, name=title, limit=settings["limits"]["npz_bytes"])
+    net = load(path, name=title, **read_limits(settings))
+    guard_run_memory(net, settings, title)
     tol, conf = settings["tolerances"][net.dtype], settings["check"]
     report = check_gradients(
-        net, mode=mode or conf["mode"], eps=eps or conf["eps"],
+        net, mode=mode or conf["mode"], eps=conf["eps"] if eps is None else eps,
         rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] if atol is None else atol,
         directions=directions or conf["directions"], full_max_params=conf["full_max_params"],
         worst=conf["worst"], seed=seed)
@@ -49,9 +52,9 @@ def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> in
 @cli.command(epilog=EXAMPLES)
 @click.argument("spec")
 @click.argument("mine")
-@click.option("--rtol", type=click.FloatRange(min=0), default=None,
+@click.option("--rtol", type=NON_NEGATIVE, default=None,
               help="Relative tolerance (configs: tolerances).")
-@click.option("--atol", type=click.FloatRange(min=0), default=None,
+@click.option("--atol", type=NON_NEGATIVE, default=None,
               help="Absolute tolerance (configs: tolerances).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
@@ -69,9 +72,10 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
     path, title = spec_source(spec)
     if spec == "-" and mine == "-":
         raise click.UsageError("only one of SPEC and MINE can be read from standard input")
-    net = load(path, name=title, limit=settings["limits"]["npz_bytes"])
+    net = load(path, name=title, **read_limits(settings))
+    guard_run_memory(net, settings, title)
     arrays = load_gradients(mine, check=lambda a: gradients_of(a, len(net.layers)),
-                            limit=settings["limits"]["npz_bytes"])
+                            **read_limits(settings))
     tol = settings["tolerances"][net.dtype]
     report = compare_gradients(net, arrays, rtol=tol["rtol"] if rtol is None else rtol,
                                atol=tol["atol"] if atol is None else atol)
@@ -81,13 +85,12 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
 def show_report(report, fmt: str, title: str) -> int:
     for warning in report.warnings:
         click.echo(f"nngrad: warning: {warning}", err=True)
-    with stdout_guard():
-        if fmt == "json":
-            from ..render.jsondoc import to_json
+    if fmt == "json":
+        from ..render.jsondoc import to_json
 
-            sys.stdout.write(to_json(report.to_dict()) + "\n")
-        else:
-            from ..render.report_table import render_report
+        sys.stdout.write(to_json(report.to_dict()) + "\n")
+    else:
+        from ..render.report_table import render_report
 
-            render_report(report, stdout_console(), title=title)
+        render_report(report, stdout_console(), title=title)
     return 0 if report.agree else 1

@@ -1,0 +1,45 @@
+"""Option types and checks shared by the commands, applied before any work is done."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from ..config import MAX_DIRECTIONS
+from ..errors import NngradError
+
+SEEDS = click.IntRange(0, 2 ** 32 - 1)  # what numpy's RandomState takes
+DIRECTIONS = click.IntRange(1, MAX_DIRECTIONS)
+
+
+class Finite(click.FloatRange):
+    """A float range that refuses nan and ±inf (a plain FloatRange lets nan through)."""
+
+    name = "finite number"
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+POSITIVE = Finite(min=0, min_open=True)
+NON_NEGATIVE = Finite(min=0)
+
+
+def size_text(n: float) -> str:
+    """``4.3 GiB``, ``512 bytes``: a byte count for a person."""
+    units, k = ("bytes", "KiB", "MiB", "GiB", "TiB"), 0
+    while n >= 1024 and k < len(units) - 1:
+        n, k = n / 1024, k + 1
+    return f"{n:,.0f} bytes" if k == 0 else f"{n:.1f} {units[k]}"
+
+
+def guard_memory(needed: int, limit: int, what: str) -> None:
+    """NngradError, before any allocation, when ``what`` would need more than ``limit`` bytes."""
+    if needed > limit:
+        raise NngradError(f"{what} would need about {size_text(needed)} of memory, more than "
+                          f"limits.memory_bytes ({size_text(limit)}); make the network or the "
+                          "batch smaller, or raise the limit with --config")

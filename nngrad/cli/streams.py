@@ -1,0 +1,118 @@
+"""Standard streams as the commands see them, so that every fault of theirs has one outcome.
+
+``guard_streams`` runs first in ``main``. A standard descriptor that the shell closed (``>&-``,
+``<&-``) is reopened on ``/dev/null``, so that no file nngrad opens can take its number; writing
+to a closed standard output is then an error, not a write into that file. ``sys.stdout`` becomes
+a ``GuardedStream``:
+
+- a reader that went away (``| head -1``) raises ``PipeClosed``, which click does not catch, so
+  that ``main`` exits 141 quietly;
+- any other write error (``> /dev/full``) raises ``OutputError``: exit 2 and one line;
+- text that the stream's encoding cannot hold (``PYTHONIOENCODING=ascii``) is written in ASCII
+  notation: ``·`` as ``*``, ``ᵀ`` as ``^T``, ``⊙`` as ``(.)``, and so on (``ASCII``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..errors import OutputError
+
+ASCII = str.maketrans({"·": "*", "ᵀ": "^T", "⊙": "(.)", "⊘": "(/)", "×": "x", "−": "-",
+                       "′": "'", "²": "^2", "³": "^3", "Σ": "sum", "σ": "sigma", "α": "alpha",
+                       "±": "+/-", "≤": "<=", "≈": "~", "√": "sqrt", "π": "pi", "µ": "u",
+                       "…": "...", "✗": "x", "─": "-", "━": "=", "│": "|", "→": "->"})
+
+
+class PipeClosed(Exception):
+    """Standard output was closed by its reader: stop quietly (exit 141)."""
+
+
+class GuardedStream:
+    """A text stream whose faults become ``PipeClosed`` or ``OutputError`` (see the module)."""
+
+    def __init__(self, stream, name: str, closed: bool = False):
+        self._stream, self._name = stream, name
+        self._failure = OutputError("is closed, so nothing can be written to it",
+                                    file=name) if closed else None
+
+    def write(self, text: str) -> int:
+        if self._failure is not None:
+            raise self._failure
+        if not isinstance(text, str):
+            raise TypeError(f"write() takes str, not {type(text).__name__}")
+        if not text:
+            return 0
+        try:
+            return self._stream.write(text)
+        except UnicodeEncodeError:
+            return self._attempt(self._stream.write, _ascii(text, self._stream))
+        except OSError as e:
+            self._fail(e)
+
+    def flush(self) -> None:
+        if self._failure is None:
+            self._attempt(self._stream.flush)
+
+    def isatty(self) -> bool:
+        return self._failure is None and self._stream.isatty()
+
+    def __getattr__(self, name: str):
+        if name == "buffer":  # bytes would pass the guard (click writes through it on ascii)
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+    def _attempt(self, call, *args):
+        try:
+            return call(*args)
+        except OSError as e:
+            self._fail(e)
+
+    def _fail(self, e: OSError):
+        _to_devnull(self._stream)  # what is still buffered goes nowhere
+        self._failure = PipeClosed() if isinstance(e, BrokenPipeError) else \
+            OutputError(f"cannot be written: {e.strerror or e}", file=self._name)
+        raise self._failure from None
+
+
+def guard_streams() -> None:
+    """Reopen closed standard descriptors on /dev/null and guard ``sys.stdout``."""
+    closed = {fd for fd in (0, 1, 2) if not _is_open(fd)}
+    for fd in sorted(closed):
+        devnull = os.open(os.devnull, os.O_RDWR)
+        if devnull != fd:
+            os.dup2(devnull, fd)
+            os.close(devnull)
+    stdout = sys.stdout if sys.stdout is not None else open(1, "w", closefd=False)
+    sys.stdout = GuardedStream(stdout, "standard output", closed=1 in closed)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the exit's flush cannot fail again."""
+    _to_devnull(sys.stdout)
+
+
+def _to_devnull(stream) -> None:
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _ascii(text: str, stream) -> str:
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    return text.translate(ASCII).encode(encoding, "replace").decode(encoding)
