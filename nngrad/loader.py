@@ -7,82 +7,31 @@ Every problem becomes a ``SpecError`` that names the file, the place (``W2``, ``
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .errors import SpecError
+from .errors import SpecError, quoted
 from .network import Layer, Network, close_matches
-from .npzread import NPY_MAGIC, ZIP_MAGIC, npz_arrays
+from .npzread import npz_arrays
+from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
 
 NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
 SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers")
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
 
 
-def load(source, *, name: str | None = None, build=Network, limit: int | None = None) -> Network:
+def load(source, *, name: str | None = None, build=Network, limit: int | None = None,
+         read_limit: int | None = None) -> Network:
     """Load a spec from a path (YAML or NPZ, told apart by content), or ``-`` for standard input.
 
     Raises ``SpecError`` with the file, place and line of the first problem. ``build`` makes the
     network from ``Network``'s keyword arguments (``nngrad explain`` adds its shape walk).
-    ``limit`` caps the bytes an NPZ may declare (default: ``limits.npz_bytes`` of the settings).
+    ``limit`` caps the bytes an NPZ may declare (default: ``limits.npz_bytes`` of the settings),
+    ``read_limit`` the bytes of a YAML or JSON text (default: ``limits.read_bytes``); an NPZ on a
+    pipe is read up to ``npzread.stream_limit(limit)`` (see ``sources``).
     """
     return load_file(source, name, lambda data: from_npz(data, build, limit),
-                      lambda data: from_yaml(data, build))
-
-
-def load_file(source, name: str | None, npz, yaml):
-    """Read ``source`` (``-``: standard input) and parse it with ``npz`` or ``yaml``, told apart by
-    content; every SpecError is given the file's name. ``npz`` is given a binary file, read
-    where it lies (an NPZ is not copied into memory first); ``yaml`` the bytes."""
-    source = os.fspath(source)
-    name = name or ("<stdin>" if source == "-" else source)
-    try:
-        with _opened(source, name) as f:
-            if f.peek(6)[:6].startswith((*ZIP_MAGIC, NPY_MAGIC)) or \
-                    (source.endswith(".npz") and source != "-"):
-                return npz(f)
-            return yaml(_read(f, name))
-    except SpecError as e:
-        raise e.located(file=name) from None
-
-
-def read_bytes(source: str, name: str) -> bytes:
-    """The bytes of a file, or of standard input for ``-``; SpecError if it cannot be read."""
-    with _opened(source, name) as f:
-        return _read(f, name)
-
-
-def _opened(source: str, name: str):
-    """A seekable buffered binary file: ``source``, or standard input for ``-``. A pipe (``-``,
-    or ``<(...)``) is read whole, so that an NPZ on it can be searched. SpecError if it cannot
-    be opened or read."""
-    try:
-        if source == "-":
-            return io.BufferedReader(io.BytesIO(sys.stdin.buffer.read()))
-        f = open(source, "rb")
-        if f.seekable():
-            return f
-        with f:
-            return io.BufferedReader(io.BytesIO(f.read()))
-    except FileNotFoundError:
-        raise SpecError("no such file", file=name) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a spec file", file=name) from None
-    except PermissionError:
-        raise SpecError("permission denied", file=name) from None
-    except OSError as e:
-        raise SpecError(f"cannot be read: {e.strerror or e}", file=name) from None
-
-
-def _read(f, name: str) -> bytes:
-    try:
-        return f.read()
-    except OSError as e:
-        raise SpecError(f"cannot be read: {e.strerror or e}", file=name) from None
+                     lambda data: from_yaml(data, build), limit=limit, read_limit=read_limit)
 
 
 def from_yaml(data: bytes, build=Network) -> Network:
@@ -119,9 +68,8 @@ def from_mapping(spec, build=Network) -> Network:
             raise SpecError("has no W", path=path)
         if "activation" not in layer:
             raise SpecError("has no activation (write `activation: identity` for none)", path=path)
-        b = layer.get("b")
-        built.append(Layer(numbers(layer["W"], (*path, "W")),
-                           None if b is None else numbers(b, (*path, "b")),
+        built.append(Layer(numbers(layer["W"], (*path, "W")),  # b left out: zeros; b: null is refused
+                           numbers(layer["b"], (*path, "b")) if "b" in layer else None,
                            layer["activation"]))
     return build(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
                  loss=spec["loss"], layout=spec.get("layout", "rows"),
@@ -149,10 +97,29 @@ def numbers(value, path: tuple) -> np.ndarray:
     try:
         return np.array(value, dtype=np.float64)
     except OverflowError:
-        big = next(i for i, x in enumerate(np.ravel(np.array(value, dtype=object)))
-                   if abs(x) > 1e308)
-        index = np.unravel_index(big, np.shape(value))
-        raise SpecError("is too large for a float64", path=(*path, *map(int, index))) from None
+        rows = value if isinstance(value[0], list) else [value]
+        for i, row in enumerate(rows):
+            for j, x in enumerate(row):
+                if _too_large(x):
+                    where = (i, j) if rows is value else (j,)
+                    raise SpecError(f"is {quoted(x)}, too large for a float64",
+                                    path=(*path, *where)) from None
+        raise SpecError("holds a number too large for a float64", path=path) from None
+
+
+def number(value, path: tuple) -> np.ndarray:
+    """A single int or float as a 0-d float64 array; SpecError if it is too large for one."""
+    if _too_large(value):
+        raise SpecError(f"is {quoted(value)}, too large for a float64", path=path)
+    return np.array(value, dtype=np.float64)
+
+
+def _too_large(x) -> bool:
+    try:
+        float(x)
+    except OverflowError:
+        return True
+    return False
 
 
 def _check_numbers(row: list, path: tuple) -> None:
@@ -166,7 +133,7 @@ def _describe(x) -> str:
         return f"a {_kind(x)}"
     if x is None or isinstance(x, bool):
         return {None: "null", True: "true", False: "false"}[x]
-    return repr(x)
+    return quoted(x)
 
 
 def _kind(x) -> str:
@@ -179,14 +146,23 @@ def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
         if key not in known:
             near = close_matches(str(key), known, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise SpecError(f"unknown key {key!r}{hint}; expected {', '.join(known)}",
+            raise SpecError(f"unknown key {quoted(key)}{hint}; expected {', '.join(known)}",
                             path=(*path, key))
 
 
 def from_npz(data, build=Network, limit: int | None = None) -> Network:
     """A Network from an NPZ spec, its bytes or a binary file (arrays X, T, W1.., b1.., activations,
     loss)."""
-    return from_arrays(npz_arrays(data, NPZ_SINGLE, limit), build)
+    return from_arrays(spec_arrays(data, limit), build)
+
+
+def spec_arrays(data, limit: int | None = None) -> dict:
+    """The members of an NPZ spec (bytes or a seekable binary file), as ``npz_arrays`` reads them;
+    but first the shapes their headers declare are checked against each other (``npzshapes``),
+    so that a spec that cannot fit is refused before any array is read."""
+    from .npzshapes import check_headers
+
+    return npz_arrays(data, NPZ_SINGLE, limit, precheck=check_headers)
 
 
 def from_arrays(arrays: dict, build=Network) -> Network:
@@ -217,68 +193,56 @@ def _activation(spec: str, l: int):
     params = ACTIVATIONS[name].params if name in ACTIVATIONS else {}
     path = ("layers", l - 1, "activation")
     if len(params) != 1:
-        raise SpecError(f"{spec!r}: {name} takes no parameter", path=path)
+        raise SpecError(f"{quoted(spec)}: {quoted(name)} takes no parameter", path=path)
     try:
-        return {"name": name, next(iter(params)): float(arg)}
+        value = float(arg)
     except ValueError:
-        raise SpecError(f"{spec!r}: {arg!r} is not a number", path=path) from None
+        value = np.nan
+    if not np.isfinite(value):  # also a number of thousands of digits, which float reads as inf
+        raise SpecError(f"{quoted(spec)}: {quoted(arg)} is not a finite number", path=path)
+    return {"name": name, next(iter(params)): value}
 
 
 def _strings(a: np.ndarray, key: str) -> list[str]:
     if a.dtype.kind not in "US" or a.ndim != 1:
         raise SpecError("must be a 1-D array of strings, one activation name per layer", path=(key,))
-    return [s.decode() if isinstance(s, bytes) else str(s) for s in a.tolist()]
+    return [_text(a[i:i + 1], (key, i)) for i in range(a.size)]
 
 
 def _string(a: np.ndarray, key: str) -> str:
     if a.dtype.kind not in "US" or a.size != 1:
         raise SpecError("must be a single string (a 0-d string array)", path=(key,))
-    s = a.reshape(()).item()
-    return s.decode() if isinstance(s, bytes) else s
+    return _text(a.reshape(1), (key,))
 
 
-def load_gradients(source, *, name: str | None = None, check=None, limit: int | None = None) -> dict:
+def _text(a: np.ndarray, path: tuple) -> str:
+    """The one string of ``a``: bytes (dtype S) must be UTF-8, and str (dtype U) characters
+    (numpy makes a broken str of a code point past U+10FFFF)."""
+    if a.dtype.kind == "U" and a.dtype.itemsize:
+        codes = a.astype(a.dtype.newbyteorder("=")).view(np.uint32)
+        bad = codes[(codes > 0x10FFFF) | ((codes >= 0xD800) & (codes < 0xE000))]
+        if bad.size:
+            raise SpecError(f"is not valid text (it holds {int(bad[0]):#x}, which is not a "
+                            "Unicode character)", path=path)
+    s = a.item()
+    try:
+        return s.decode() if isinstance(s, bytes) else s
+    except UnicodeDecodeError as e:
+        raise SpecError(f"is not UTF-8 text (byte {e.start} is {s[e.start]:#04x})",
+                        path=path) from None
+
+
+def load_gradients(source, *, name: str | None = None, check=None, limit: int | None = None,
+                   read_limit: int | None = None) -> dict:
     """Gradients a user computed, name -> array, from NPZ, YAML or JSON (``-``: standard input).
 
     YAML and JSON hold a mapping of name to nested lists, or to ``{"shape": ..., "data": ...}``
-    as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted).
-    ``check(arrays)``, if given, validates them; its SpecError is given this file and line.
+    as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted); a
+    shape that its data contradicts is refused. ``check(arrays)``, if given, validates them; its
+    SpecError is given this file and line. ``limit`` and ``read_limit`` are as for ``load``.
     """
+    from .gradfile import npz_gradients, yaml_gradients
+
     check = check or (lambda arrays: arrays)
-    return load_file(source, name, lambda data: check(_npz_gradients(data, limit)),
-                      lambda data: _yaml_gradients(data, check))
-
-
-def _npz_gradients(data, limit: int | None) -> dict:
-    arrays = npz_arrays(data, "is a single .npy array; save gradients with np.savez(dW1=..., ...)",
-                        limit)
-    for key, a in arrays.items():
-        if a.dtype.kind not in "iuf":
-            raise SpecError(f"must hold numbers, not {a.dtype}", path=(key,))
-    return arrays
-
-
-def _yaml_gradients(data: bytes, check) -> dict:
-    from .yamlread import line_of, parse, to_python
-
-    root = parse(data, "is empty; it should map gradient names (dW1, dB1, ...) to arrays")
-    try:
-        doc = to_python(root)
-        if not isinstance(doc, dict):
-            raise SpecError(f"is a {_kind(doc)}; it should map gradient names to arrays")
-        prefix = ("tensors",) if isinstance(doc.get("tensors"), dict) else ()
-        entries = doc["tensors"] if prefix else doc
-        out = {}
-        for key, value in entries.items():
-            path = (*prefix, key)
-            if isinstance(value, dict) and "data" in value:
-                value, path = value["data"], (*path, "data")
-            out[str(key)] = np.array(value, dtype=np.float64) if _is_number(value) \
-                else numbers(value, path)
-        return check(out)
-    except SpecError as e:
-        raise e.located(line=line_of(root, e.path)) from None
-
-
-def _is_number(x) -> bool:
-    return type(x) in (int, float)
+    return load_file(source, name, lambda data: check(npz_gradients(data, limit)),
+                     lambda data: yaml_gradients(data, check), limit=limit, read_limit=read_limit)

@@ -1,9 +1,11 @@
 """Read an NPZ without trusting it: nothing unpickled, nothing allocated before it is checked.
 
-Each member must be a ``.npy`` array of numbers or strings. Before any array is read, the zip
-directory's declared sizes and each ``.npy`` header's shape and dtype are checked against the
-bytes the member really holds and against a cap (``limits.npz_bytes`` in ``configs/``), so a
-small file that declares a huge member (a zip bomb) or an absurd shape is refused, not inflated.
+Each member must be a ``.npy`` array of numbers or strings, stored once. Before any array is
+read, the zip directory's declared sizes and each ``.npy`` header's shape and dtype are checked
+against the bytes the member really holds and against a cap (``limits.npz_bytes`` in
+``configs/``), so a small file that declares a huge member (a zip bomb) or an absurd shape is
+refused, not inflated. A caller's ``precheck`` then sees the declared shapes (and may read a few
+small members) before the arrays are read: a spec whose shapes cannot fit is refused for free.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import zlib
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import SpecError, quoted
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 NPY_MAGIC = b"\x93NUMPY"
@@ -31,16 +33,30 @@ def _broken() -> tuple:
     return (zipfile.BadZipFile, *_BROKEN)
 
 
-def npz_arrays(data, single: str, limit: int | None = None) -> dict:
+def stream_limit(limit: int | None = None) -> int:
+    """The most bytes an NPZ declaring at most ``limit`` bytes of arrays (``limits.npz_bytes``)
+    may take when it must be read whole, from a pipe: the arrays, 1/256 more for compression's
+    worst growth (deflate's is under 1/2000), and 4 MiB for the zip's headers and directory
+    (np.savez writes about 150 bytes a member)."""
+    limit = DEFAULT_LIMIT if limit is None else limit
+    return limit + limit // 256 + (4 << 20)
+
+
+def npz_arrays(data, single: str, limit: int | None = None, precheck=None) -> dict:
     """Every member of an NPZ (its bytes, or a seekable binary file) as an array; SpecError
-    ``single`` when it is one .npy."""
+    ``single`` when it is one .npy.
+
+    ``precheck(headers, read)``, if given, is called once every header is checked and before
+    any array is read: ``headers`` maps each member to its declared ``(shape, dtype)``, and
+    ``read(key)`` reads one member (kept, not read again).
+    """
     import zipfile
 
     limit = DEFAULT_LIMIT if limit is None else limit
     f = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
-    if f.read(len(NPY_MAGIC)) == NPY_MAGIC:
-        raise SpecError(single)
     try:
+        if f.read(len(NPY_MAGIC)) == NPY_MAGIC:
+            raise SpecError(single)
         f.seek(0)
         archive = zipfile.ZipFile(f)
         infos = archive.infolist()
@@ -51,14 +67,29 @@ def npz_arrays(data, single: str, limit: int | None = None) -> dict:
         raise SpecError(f"declares {declared:,} bytes of arrays, more than the limit of {limit:,} "
                         "(limits.npz_bytes in the settings)")
     with archive:
-        headers = {_key(info): (info, _header(archive, info, limit)) for info in infos}
-        return {key: _read(archive, info, key) for key, (info, _) in headers.items()}
+        members, headers, arrays = {}, {}, {}
+        for info in infos:
+            key = _key(info)
+            if key in members:
+                raise SpecError(f"is stored twice in the NPZ (two members "
+                                f"{quoted(info.filename)}); an NPZ holds each array once, as "
+                                "np.savez writes it", path=(key,))
+            members[key], headers[key] = info, _header(archive, info, limit)
+
+        def read(key: str) -> np.ndarray:
+            if key not in arrays:
+                arrays[key] = _read(archive, members[key], key)
+            return arrays[key]
+
+        if precheck is not None:
+            precheck(headers, read)
+        return {key: read(key) for key in members}
 
 
 def _key(info) -> str:
     if not info.filename.endswith(".npy") or info.is_dir():
-        raise SpecError(f"holds {info.filename!r}, which is not a .npy array; an NPZ spec holds "
-                        "only arrays, as np.savez writes them")
+        raise SpecError(f"holds {quoted(info.filename)}, which is not a .npy array; an NPZ spec "
+                        "holds only arrays, as np.savez writes them")
     return info.filename[:-4]
 
 
@@ -76,7 +107,8 @@ def _header(archive, info, limit: int):
             shape, _, dtype = read(f)
     except SpecError:
         raise
-    except _broken():
+    except Exception:  # noqa: BLE001 - numpy parses the header with ast and tokenize, which
+        # raise what they like on junk (TokenError, SyntaxError, TypeError, ...)
         raise SpecError("is not a valid .npy array (the NPZ is truncated or corrupt)",
                         path=(key,)) from None
     if dtype.hasobject:
@@ -84,11 +116,16 @@ def _header(archive, info, limit: int):
     if dtype.fields is not None or dtype.kind not in "biufUS":
         raise SpecError(f"has the dtype {dtype}; a spec's arrays hold numbers (or names, as "
                         "strings)", path=(key,))
-    nbytes = math.prod(shape) * dtype.itemsize
+    if any(n < 0 for n in shape):
+        raise SpecError(f"declares the shape {quoted(shape)}, which has a negative length",
+                        path=(key,))
+    # an entry of no bytes (a string dtype of length 0) still counts one: 10**18 of them are refused
+    nbytes = math.prod(shape) * max(dtype.itemsize, 1)
     if nbytes > min(limit, info.file_size):
-        raise SpecError(f"declares the shape {shape} of {dtype} ({nbytes:,} bytes), but the member "
+        size = f"{nbytes:,} bytes" if dtype.itemsize else f"{nbytes:,} entries"
+        raise SpecError(f"declares the shape {quoted(shape)} of {dtype} ({size}), but the member "
                         f"holds {info.file_size:,} bytes (limit {limit:,})", path=(key,))
-    return shape, dtype
+    return tuple(shape), dtype
 
 
 def _read(archive, info, key: str) -> np.ndarray:
