@@ -9,12 +9,15 @@ would have produced and checks that M matches it (to the compare tolerance):
 - activation_derivative: dZl (or dWl, dBl) = what another activation's derivative gives,
   or the derivative taken at A instead of Z, or the ReLU mask of another layer;
 - earliest_wrong_layer: the first wrong tensor in backprop order (layer L down to 1).
-Where several explanations fit equally, the message says so.
+Where several explanations fit equally, the message says so. Every factor is a finite float:
+a tensor that is not finite, or a c past the float range, fits no hypothesis. Overflow on the
+way is silent (it only rules a hypothesis out), so no NumPy warning escapes.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -29,26 +32,35 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
     """Diagnoses for every tensor of ``mine`` whose status is not ok."""
     scale_of = lambda M, C: _scale_of(M, C, rtol, atol)  # noqa: E731
     out = []
-    for name, M in mine.items():
-        if statuses[name].status == OK:
-            continue
-        R = res[name]
-        out += (_transpose(name, M, R, net, scale_of) or _bias(name, M, res, net, scale_of)
-                or _activation(name, M, res, net, scale_of) or _scale(name, M, R, net, scale_of))
+    with np.errstate(all="ignore"):
+        for name, M in mine.items():
+            if statuses[name].status == OK:
+                continue
+            R = res[name]
+            out += (_transpose(name, M, R, net, scale_of) or _bias(name, M, res, net, scale_of)
+                    or _activation(name, M, res, net, scale_of) or _scale(name, M, R, net, scale_of))
     return out + _earliest(net, mine, statuses, {d.tensor for d in out})
 
 
 def _scale_of(M, C, rtol, atol) -> float | None:
-    """The c with M = c C to the tolerance (least squares), or None if no c fits."""
-    if M.shape != C.shape:
+    """The finite c != 0 with M = c C to the tolerance (least squares), or None if none fits.
+
+    c = sum(M C) / sum(C C), computed on M and C divided by their largest magnitudes, so that
+    neither sum overflows or underflows where c itself is a float. Call under np.errstate.
+    """
+    if M.shape != C.shape or not (np.isfinite(M).all() and np.isfinite(C).all()):
         return None
-    with np.errstate(all="ignore"):
-        denom = float((C * C).sum())
-        if not denom or not np.isfinite(denom) or not np.isfinite(M).all():
-            return None
-        c = float((M * C).sum()) / denom
-        ok = c != 0 and np.all(np.abs(M - c * C) <= atol + rtol * np.abs(c * C).max())
-    return c if ok else None
+    s, t = float(np.abs(M).max(initial=0.0)), float(np.abs(C).max(initial=0.0))
+    if not s or not t:
+        return None
+    u, v = M / s, C / t
+    c = s / t * float((u * v).sum()) / float((v * v).sum())
+    if not c or not math.isfinite(c):
+        return None
+    fit = c * C
+    if not np.isfinite(fit).all():
+        return None
+    return c if np.all(np.abs(M - fit) <= atol + rtol * np.abs(fit).max()) else None
 
 
 def _also_scaled(name: str, c: float, net) -> str:
@@ -111,12 +123,11 @@ def _activation(name, M, res, net, scale_of) -> list:
                  "dW": lambda dZ: rows(A_prev.T @ dZ, layout),
                  "dB": lambda dZ: dZ.sum(axis=0).reshape(res[name].shape)}[kind]
     fitting = []
-    with np.errstate(all="ignore"):
-        for label, dZ in _derivative_mistakes(layer, l, dA, Z, A, res, net):
-            candidate = as_tensor(dZ)
-            c = scale_of(M, candidate)
-            if c is not None and scale_of(candidate, res[name]) is None:
-                fitting.append((label, c))
+    for label, dZ in _derivative_mistakes(layer, l, dA, Z, A, res, net):
+        candidate = as_tensor(dZ)
+        c = scale_of(M, candidate)
+        if c is not None and scale_of(candidate, res[name]) is None:
+            fitting.append((label, c))
     if not fitting:
         return []
     right = f"{layer.activation}' ({ACTIVATIONS[layer.activation].derivative})"
@@ -161,7 +172,8 @@ def _scale(name, M, R, net, scale_of) -> list:
 
 def _scale_text(name: str, c: float, net) -> tuple[str, str]:
     """(kind, message) for NAME being c times the right value, with its likely cause."""
-    size = f"{abs(c):.6g} times" if abs(c) >= 1 else f"1/{1 / abs(c):.6g} of"
+    size = f"{abs(c):.6g} times" if abs(c) >= 1 or not math.isfinite(1 / abs(c)) else \
+        f"1/{1 / abs(c):.6g} of"
     if c < 0:
         text = f"{name} has the wrong sign" + ("" if abs(abs(c) - 1) < 1e-6 else
                                                f" and is {size} the right value")
@@ -173,6 +185,8 @@ def _scale_text(name: str, c: float, net) -> tuple[str, str]:
 
 def _explain(c: float, net) -> str:
     """Why a gradient would be c times too large, from m, n = outputs and 2; '' if nothing fits."""
+    if not (0 < c < math.inf):
+        return ""
     m, n = net.batch, net.widths[-1]
     reasons = {
         ("m", 1): f"the 1/m of the mean over the batch is missing (m = {m})",

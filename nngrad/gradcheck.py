@@ -17,7 +17,8 @@ import numpy as np
 from .core import forward, forward_from, forward_loss, loss_value, run, targets
 from .network import Layer, Network, rows
 from .errors import NngradError
-from .report import OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport
+from .report import (OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport,
+                     overflow_warning)
 
 KINKED = ("relu", "leaky_relu", "elu")
 
@@ -60,9 +61,13 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
         else:
             a, n, kinks = _fast(net64, base, name, G, eps, directions, rng)
         at = (lambda i: (i,)) if mode == "fast" else (lambda i, s=P.shape: _unravel(i, s))
-        report.tensors[name] = _verdict(a, n, kinks, rtol, atol)
+        with np.errstate(all="ignore"):  # inf - inf where the net overflowed: nan, never ok
+            report.tensors[name] = _verdict(a, n, kinks, rtol, atol)
+            candidates += _elements(name, a, n, kinks, at)
         report.skipped += [f"{name}{_label(at(i), mode)}: {why}; skipped" for i, why in kinks.items()]
-        candidates += _elements(name, a, n, kinks, at)
+    overflowed = analytic.first_nonfinite()
+    if overflowed is not None:
+        report.warnings.append(overflow_warning(overflowed))
     if net.dtype == "float32":
         report.warnings.append(f"the spec is float32: its analytic gradients are computed in "
                                f"float32, so they are held to rtol={rtol:g}, atol={atol:g}")
@@ -112,8 +117,8 @@ def _fast(net, base, name, G, eps, directions, rng):
         with np.errstate(all="ignore"):
             dZ = A_prev @ rows(v, net.layout) if name[1] == "W" else v.reshape(-1)
             plus, minus = (_tail_loss(net, l, Zs[l - 1] + sign * eps * dZ, T) for sign in (1, -1))
-        numeric[j] = (plus[0] - minus[0]) / (2 * eps)
-        analytic[j] = float((G * v).sum())
+            numeric[j] = (plus[0] - minus[0]) / (2 * eps)
+            analytic[j] = float((G * v).sum())
         crossing = _kink_crossed(net, plus, minus, first=l)
         if crossing:
             kinks[j] = crossing

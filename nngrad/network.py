@@ -14,11 +14,13 @@ from typing import Any, Mapping
 import numpy as np
 
 from .activations import ACTIVATIONS, ALIASES
-from .errors import SpecError
+from .errors import SpecError, quoted
 from .losses import LOSSES, REDUCTIONS
 
 LAYOUTS = ("rows", "columns")
 DTYPES = ("float64", "float32")
+_KIND_NAMES = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects", "c": "complex numbers",
+               "V": "records"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class Network:
     Rows layout: X (m, n0), W_l (n_{l-1}, n_l), b_l (n_l,) or (1, n_l), T (m, n_L).
     Columns layout: X (n0, m), W_l (n_l, n_{l-1}), b_l (n_l,) or (n_l, 1), T (n_L, m).
     ``cross_entropy`` also takes T as m integer class labels. ``loss`` is a name or a mapping
-    ``{"name": ..., "reduction": ...}``; ``reduction=None`` takes the loss's default.
+    ``{"name": ..., "reduction": ...}``; ``reduction=None`` takes the loss's default. A value given
+    is never passed over: a null, '' or false reduction, layout or dtype is refused.
     """
 
     X: Any
@@ -81,17 +84,28 @@ def _shape(rows_shape: tuple, layout: str) -> tuple:
     return tuple(rows_shape) if layout == "rows" else tuple(reversed(rows_shape))
 
 
-def _set(obj, name, value):
-    object.__setattr__(obj, name, value)
+_set = object.__setattr__  # a frozen Network's fields, each set once by _validate
 
 
-def _choice(value, choices, path, what) -> str:
+def _choice(value, choices, path, what, default: str = "") -> str:
+    """``value`` if it is one of ``choices``, else SpecError: did you mean, choices, ``default``."""
     if isinstance(value, str) and value in choices:
         return value
-    near = close_matches(str(value), list(choices), n=1)
+    near = close_matches(value if isinstance(value, str) else quoted(value), list(choices), n=1)
     hint = f" (did you mean {near[0]!r}?)" if near else ""
-    raise SpecError(f"unknown {what} {value!r}{hint}; expected one of: {', '.join(choices)}",
-                    path=path)
+    told = f"unknown {what} {quoted(value)}" if isinstance(value, str) and value else f"is {shown(value)}"
+    raise SpecError(f"{told}{hint}; expected one of: {', '.join(choices)}{default}", path=path)
+
+
+def shown(value) -> str:
+    """A user's value in a message, in the spec's terms: null, true, false, or ``quoted``."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return "null" if value is None else str(bool(value)).lower()
+    return quoted(value)
+
+
+def _real(x) -> bool:  # an int or a float of Python or NumPy, not a bool
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
 
 
 def _named(spec, path, what) -> tuple[str, dict]:
@@ -108,8 +122,16 @@ def _array(value, path, dtype, what="numbers") -> np.ndarray:
         a = np.asarray(value)
     except (ValueError, TypeError) as e:
         raise SpecError(f"is not an array of {what}: {e}", path=path) from None
+    if a.dtype.kind == "O" and all(map(_real, a.flat)):  # Python ints past int64
+        big = next((i for i, x in enumerate(a.flat) if isinstance(x, int)
+                    and abs(x) > np.finfo(dtype).max.item()), None)  # exact for any int
+        if big is not None:
+            bad = tuple(int(i) for i in np.unravel_index(big, a.shape))
+            raise SpecError(f"is {quoted(a[bad])}, too large for {np.dtype(dtype).name}",
+                            path=(*path, *bad))
+        a = a.astype(np.float64)
     if a.dtype.kind not in "iuf":
-        raise SpecError(f"must hold {what}, not {_kind_name(a)}", path=path)
+        raise SpecError(f"must hold {what}, not {_KIND_NAMES.get(a.dtype.kind, a.dtype)}", path=path)
     if a.size == 0:
         raise SpecError("is empty", path=path)
     if a.dtype.kind == "f" and not np.isfinite(a).all():
@@ -119,13 +141,8 @@ def _array(value, path, dtype, what="numbers") -> np.ndarray:
         out = a.astype(dtype, copy=False)
     if out is not a and not np.isfinite(out).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
-        raise SpecError(f"is {a[bad]}, too large for {dtype}", path=(*path, *bad))
+        raise SpecError(f"is {a[bad]}, too large for {np.dtype(dtype).name}", path=(*path, *bad))
     return out
-
-
-def _kind_name(a: np.ndarray) -> str:
-    return {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects",
-            "c": "complex numbers", "V": "records"}.get(a.dtype.kind, str(a.dtype))
 
 
 def _dims(n_rows: int, n_cols: int, layout: str) -> str:
@@ -137,13 +154,11 @@ def _validate(net: Network) -> None:
     dtype = _choice(net.dtype, DTYPES, ("dtype",), "dtype")
     loss_name, loss_opts = _named(net.loss, ("loss",), "loss")
     loss_name = _choice(loss_name, LOSSES, ("loss",), "loss")
-    reduction = loss_opts.pop("reduction", None) or net.reduction or LOSSES[loss_name].reduction
-    reduction = _choice(reduction, REDUCTIONS, ("loss", "reduction"), "reduction")
+    reduction = _reduction(net, loss_name, loss_opts)
     if loss_opts:
-        raise SpecError(f"unknown loss option {next(iter(loss_opts))!r}; only 'reduction' is taken",
-                        path=("loss",))
-    for name, value in (("layout", layout), ("dtype", dtype), ("loss", loss_name),
-                        ("reduction", reduction)):
+        raise SpecError(f"unknown loss option {quoted(next(iter(loss_opts)))}; only 'reduction' "
+                        "is taken", path=("loss",))
+    for name, value in zip(("layout", "dtype", "loss", "reduction"), (layout, dtype, loss_name, reduction)):
         _set(net, name, value)
 
     X = _array(net.X, ("X",), dtype)
@@ -168,11 +183,25 @@ def _validate(net: Network) -> None:
     _set(net, "T", _targets(net, layers[-1], loss_name))
 
 
+def _reduction(net: Network, loss: str, loss_opts: dict) -> str:
+    """The reduction given in the loss mapping or as ``reduction`` (a name, never null, '' or
+    false; not two different ones), else the loss's default."""
+    instead, given = f" (or leave it out for {loss}'s default, {LOSSES[loss].reduction})", []
+    if "reduction" in loss_opts:
+        given.append(_choice(loss_opts.pop("reduction"), REDUCTIONS, ("loss", "reduction"),
+                             "reduction", instead))
+    if net.reduction is not None:
+        given.append(_choice(net.reduction, REDUCTIONS, ("reduction",), "reduction", instead))
+    if len(set(given)) > 1:
+        raise SpecError(f"is {given[1]!r}, but the loss says reduction {given[0]!r}; give it "
+                        "once", path=("reduction",))
+    return given[0] if given else LOSSES[loss].reduction
+
+
 def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
     path = ("layers", i)
     if not isinstance(spec, Layer):
         raise SpecError(f"is a {type(spec).__name__}, not an nngrad.Layer", path=path)
-
     W = _array(spec.W, (*path, "W"), dtype)
     feeds = "X" if i == 0 else f"A{i}"
     if W.ndim != 2:
@@ -182,7 +211,6 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
     if Wr.shape[0] != n_in:
         raise SpecError(_w_mismatch(W, n_in, feeds, layout), path=(*path, "W"))
     n_out = Wr.shape[1]
-
     if spec.b is None:
         b = np.zeros(n_out, dtype=dtype)
     else:
@@ -191,17 +219,21 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
         if b.shape not in allowed:
             raise SpecError(f"is {b.shape}; with W{i + 1} {W.shape} it must be "
                             f"{allowed[0]} or {allowed[1]} in the {layout} layout", path=(*path, "b"))
-
     name, params = _named(spec.activation, (*path, "activation"), "activation")
     name = ALIASES.get(name, name) if isinstance(name, str) else name
     name = _choice(name, ACTIVATIONS, (*path, "activation"), "activation")
-    params = {**ACTIVATIONS[name].params, **params, **dict(spec.params)}
-    for key, value in params.items():
+    if not isinstance(spec.params, Mapping):
+        raise SpecError(f"has params {shown(spec.params)}; they must be a mapping of parameter "
+                        "name to number", path=(*path, "activation"))
+    params = {**ACTIVATIONS[name].params, **params, **spec.params}
+    for key, value in params.items():  # a finite real number within the dtype's range
+        where = (*path, "activation", key)
         if key not in ACTIVATIONS[name].params:
-            raise SpecError(f"{name} takes no parameter {key!r}", path=(*path, "activation", key))
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                or not np.isfinite(value):
-            raise SpecError(f"must be a finite number, not {value!r}", path=(*path, "activation", key))
+            raise SpecError(f"{name} takes no parameter {quoted(key)}", path=where)
+        if not _real(value) or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
+            raise SpecError(f"must be a finite number, not {shown(value)}", path=where)
+        if abs(value) > np.finfo(dtype).max.item():
+            raise SpecError(f"is {quoted(value)}, too large for {dtype}", path=where)
         params[key] = float(value)
     return Layer(W, b, name, params)
 
@@ -247,11 +279,9 @@ def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
     T = _array(net.T, ("T",), net.dtype)
     need = _shape((m, n_out), layout)
     if T.shape != need:
-        hint = ""
-        if T.shape == need[::-1]:
-            hint = ": did you mean its transpose?"
-        elif T.ndim == 1 and T.size == m * n_out:
-            hint = " (write one row per example, as [[...], ...])" if layout == "rows" else ""
+        hint = ": did you mean its transpose?" if T.shape == need[::-1] else \
+            " (write one row per example, as [[...], ...])" if layout == "rows" and T.ndim == 1 \
+            and T.size == m * n_out else ""
         raise SpecError(f"is {T.shape}; the output A{L} is {need} in the {layout} layout "
                         f"({_count(m, 'example')}, {_count(n_out, 'output')}), and T must match "
                         f"it{hint}", path=("T",))

@@ -60,7 +60,7 @@ class Diagnosis:
 
     def to_dict(self) -> dict:
         out = {"tensor": self.tensor, "kind": self.kind, "message": self.message}
-        out.update({k: v for k, v in (("layer", self.layer), ("factor", self.factor),
+        out.update({k: v for k, v in (("layer", self.layer), ("factor", _num(self.factor)),
                                       ("hint", self.hint)) if v is not None})
         return out
 
@@ -93,6 +93,15 @@ class Report:
         out["settings"] = {k: _num(v) if isinstance(v, float) else v
                            for k, v in self.settings.items()}
         return out
+
+
+def overflow_warning(first: tuple) -> str:
+    """The warning for a report whose own analytic results overflowed, from
+    ``Result.first_nonfinite()``'s (name, index, value)."""
+    name, index, value = first
+    return (f"nngrad's own results overflowed: {name}{''.join(f'[{i}]' for i in index)} is "
+            f"{value}, the first value that is not finite; every tensor computed after it is "
+            "unreliable")
 
 
 def _num(x):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..notation import annotated, code, latex, plain, text
@@ -15,7 +17,7 @@ def markdown(ex, *, title: str, layer: int | None = None, env: dict | None = Non
     with every factor's shape underneath, then its note, its NumPy code and, with ``env``, values."""
 
     show = formatter(precision, edgeitems, inline_threshold)
-    out = [f"# nngrad explain: `{title}`", "", f"A{describe(ex)[1:]}.", "",
+    out = [f"# nngrad explain: {code_span(title)}", "", f"A{describe(ex)[1:]}.", "",
            f"Notation: {legend(ex.skeleton)}.", ""]
     for part, layer_opened, eq in grouped(ex, layer):
         if part:
@@ -29,6 +31,16 @@ def markdown(ex, *, title: str, layer: int | None = None, env: dict | None = Non
             out += [eq.note + ".", ""]
         out += [f"`{eq.lhs.name} = {code(eq.rhs)}`", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span on one line that no backtick in it can end early
+    (CommonMark: a fence longer than any run of backticks inside, padded where the text starts
+    or ends with one); a line break becomes a space."""
+    text = re.sub(r"[\r\n]+", " ", text)
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def explanation_document(ex, *, layer: int | None = None, env: dict | None = None) -> dict:

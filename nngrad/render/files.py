@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from ..atomic import atomic_write
-from ..errors import NngradError
+from ..errors import NngradError, quoted
 from .jsondoc import result_document, to_json
 
 FORMATS = (".npz", ".json")
@@ -17,7 +17,7 @@ def output_format(path) -> str:
     """The format of an output path from its extension, ``.npz`` or ``.json``; NngradError if neither."""
     ext = os.path.splitext(os.fspath(path))[1].lower()
     if ext not in FORMATS:
-        raise NngradError(f"cannot tell the output format from the extension {ext or '(none)'!r}; "
+        raise NngradError(f"cannot tell the output format from the extension {quoted(ext or '(none)')}; "
                           f"use {' or '.join(FORMATS)}", file=os.fspath(path))
     return ext
 

@@ -1,4 +1,8 @@
-"""Human output of ``check`` and ``compare``: a table per tensor, worst entries, diagnoses."""
+"""Human output of ``check`` and ``compare``: a table per tensor, worst entries, diagnoses.
+
+Every cell and line is a rich ``Text``, never markup, so that no name, number or message is
+read as a tag.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,8 @@ def render_report(report, console, *, title: str = "") -> None:
         style = "green" if t.status in AGREEING else "bold red"
         last = (band(t.max_rel_err) if t.checked else "-") if report.command == "check" else \
             (f"{t.shape}, expected {t.expected_shape}" if t.status == WRONG_SHAPE else "")
-        table.add_row(name, Text(t.status, style=style), _err(t.max_abs_err),
-                      _err(t.max_rel_err), last)
+        table.add_row(Text(name), Text(t.status, style=style), Text(_err(t.max_abs_err)),
+                      Text(_err(t.max_rel_err)), Text(last))
     console.print(table)
 
     if report.worst:
@@ -47,7 +51,7 @@ def render_report(report, console, *, title: str = "") -> None:
         for name, index, a, n, rel in report.worst:
             where = f"{name} direction {index[0]}" if s["mode"] == "fast" else \
                 f"{name}[{', '.join(map(str, index))}]"
-            worst.add_row(where, f"{a:.10g}", f"{n:.10g}", _err(rel))
+            worst.add_row(Text(where), Text(f"{a:.10g}"), Text(f"{n:.10g}"), Text(_err(rel)))
         console.print(worst)
     for line in report.skipped:
         console.print(Text(line, style="yellow"))

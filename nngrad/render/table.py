@@ -1,7 +1,8 @@
 """Human output: one rich table per layer (name, shape, values), the loss above them.
 
 Arrays print as NumPy prints them, summarised past ``threshold`` entries, so a big result
-stays a screenful. Colour only on a terminal; rich honours ``NO_COLOR``.
+stays a screenful. Colour only on a terminal; rich honours ``NO_COLOR``. Every cell and title
+is a rich ``Text``, never markup: ``[inf]`` and a file named ``[bold]`` print as they are.
 """
 
 from __future__ import annotations
@@ -44,15 +45,15 @@ def render_table(res, console, *, title: str = "", precision: int = 6, threshold
     console.print(head)
     values_width = console.width - 24
     for l, activation in enumerate(res.activations, start=1):
-        table = Table(title=f"layer {l}: {activation}, W{l} {res[f'dW{l}'].shape}", title_justify="left",
-                      box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table = Table(title=Text(f"layer {l}: {activation}, W{l} {res[f'dW{l}'].shape}"),
+                      title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("shape", style="dim", no_wrap=True)
         table.add_column("values", overflow="fold")
         for kind in (k for k in KINDS if f"{k}{l}" in res):
             a = res[f"{kind}{l}"]
-            table.add_row(f"{kind}{l}", str(a.shape),
-                          format_array(a, precision=precision, threshold=threshold,
-                                       edgeitems=edgeitems, width=values_width))
+            table.add_row(Text(f"{kind}{l}"), Text(str(a.shape)),
+                          Text(format_array(a, precision=precision, threshold=threshold,
+                                            edgeitems=edgeitems, width=values_width)))
         console.print()
         console.print(table)
