@@ -64,8 +64,10 @@ def check_output(path) -> str:
             raise OutputError(f"is {kind}; nngrad writes only regular files (a temp file, then "
                               "renamed): write to a file, or to standard output with -", file=shown)
         if not os.access(real, os.W_OK):
-            raise OutputError(f"is not writable (mode {stat.S_IMODE(st.st_mode):04o}); nngrad "
-                              "does not replace a file you may not write", file=shown)
+            why = "immutable, or on a read-only file system" if os.geteuid() == 0 else \
+                f"owner {st.st_uid}"
+            raise OutputError(f"is not writable (mode {stat.S_IMODE(st.st_mode):04o}, {why}); "
+                              "nngrad does not replace a file you may not write", file=shown)
     folder = os.path.dirname(real)
     if not os.path.isdir(folder):
         raise OutputError("cannot be written: its folder does not exist", file=shown)

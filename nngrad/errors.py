@@ -86,9 +86,11 @@ def quoted(value, limit: int = QUOTED_MAX) -> str:
 
 
 def place_name(path: tuple) -> str:
-    """``("layers", 1, "W", 3, 0)`` -> ``W2[3][0]``; ``("loss", "reduction")`` -> ``loss.reduction``."""
+    """``("layers", 1, "W", 3, 0)`` -> ``W2[3][0]``; ``("loss", "reduction")`` -> ``loss.reduction``.
+    A user's key longer than QUOTED_MAX is ``quoted``, cut in the middle."""
     if not path:
         return ""
+    path = tuple(quoted(k) if isinstance(k, str) and len(k) > QUOTED_MAX else k for k in path)
     if path[0] == "layers" and len(path) >= 2 and isinstance(path[1], int):
         layer = path[1] + 1
         if len(path) == 2:

@@ -89,7 +89,7 @@ def settings_from(path: str | None) -> dict:
 def read_limits(settings: dict) -> dict:
     """The loaders' keyword arguments for the settings' read limits."""
     limits = settings["limits"]
-    return {"limit": limits["npz_bytes"]}  # PENDING read_limit
+    return {"limit": limits["npz_bytes"], "read_limit": limits["read_bytes"]}
 
 
 def guard_run_memory(net, settings: dict, title: str, **run_options) -> None:

@@ -25,6 +25,9 @@ ASCII = str.maketrans({"·": "*", "ᵀ": "^T", "⊙": "(.)", "⊘": "(/)", "×":
                        "…": "...", "✗": "x", "─": "-", "━": "=", "│": "|", "→": "->"})
 
 
+LARGE = 1 << 16  # characters; see GuardedStream._write
+
+
 class PipeClosed(Exception):
     """Standard output was closed by its reader: stop quietly (exit 141)."""
 
@@ -45,11 +48,24 @@ class GuardedStream:
         if not text:
             return 0
         try:
-            return self._stream.write(text)
+            return self._write(text)
         except UnicodeEncodeError:
-            return self._attempt(self._stream.write, _ascii(text, self._stream))
+            return self._attempt(self._write, _ascii(text, self._stream))
         except OSError as e:
             self._fail(e)
+
+    def _write(self, text: str) -> int:
+        """Small texts through the text stream; a large one as bytes, each short write retried:
+        Python's buffered writer returns a short count, not an error, when a reader leaves
+        part-way through one large write."""
+        buffer = getattr(self._stream, "buffer", None)
+        if len(text) < LARGE or buffer is None:
+            return self._stream.write(text)
+        data = memoryview(text.encode(self._stream.encoding, self._stream.errors or "strict"))
+        self._stream.flush()
+        while data:
+            data = data[buffer.write(data) or 0:]
+        return len(text)
 
     def flush(self) -> None:
         if self._failure is None:

@@ -1,0 +1,234 @@
+"""Faults of the process and its streams: every one an exit status of the table, with one line.
+
+Each runs nngrad as a child process, since the fault is in the process itself: a full or closed
+standard output, a closed pipe, closed descriptors, signals, and options out of range.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import nngrad
+from conftest import REPO, SAMPLES
+
+MAZUR = str(SAMPLES / "04_mazur.yaml")
+RELU = str(SAMPLES / "01_relu_mse.yaml")
+NNGRAD = [sys.executable, "-m", "nngrad"]
+
+WRITERS = {  # every command that writes to standard output
+    "run table": ["run", RELU], "run json": ["run", RELU, "--format", "json"],
+    "check": ["check", MAZUR], "explain": ["explain", RELU],
+    "explain markdown": ["explain", RELU, "--format", "markdown"], "init": ["init", "3", "4", "2"],
+    "convert": ["convert", MAZUR, "-"], "step": ["step", MAZUR, "--lr", "0.5", "-o", "-"],
+    "help": ["--help"], "command help": ["run", "--help"], "version": ["--version"],
+}
+
+
+def nngrad_cli(*args, **kwargs):
+    return subprocess.run([*NNGRAD, *map(str, args)], capture_output=True, text=True, **kwargs)
+
+
+def one_line_error(proc, fragment: str, status: int = 2) -> None:
+    assert proc.returncode == status, proc.stderr
+    assert proc.stderr.startswith("nngrad: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert fragment in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_full_standard_output_is_exit_2_with_one_line(name):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([*NNGRAD, *WRITERS[name]], stdout=full, stderr=subprocess.PIPE,
+                              text=True)
+    lines = [l for l in proc.stderr.splitlines() if not l.startswith("step ")]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0] == "nngrad: error: standard output: cannot be written: No space left on device"
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_a_closed_pipe_exits_141_quietly(name):
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before nngrad writes a byte
+    proc = subprocess.run([*NNGRAD, *WRITERS[name]], stdout=write, stderr=subprocess.PIPE,
+                          text=True)
+    os.close(write)
+    assert proc.returncode == 141
+    assert [l for l in proc.stderr.splitlines() if not l.startswith("step ")] == []
+
+
+def test_a_large_single_write_into_a_short_reader_exits_141():
+    spec = subprocess.run([*NNGRAD, "init", "64", "256", "256", "10", "--batch", "64"],
+                          capture_output=True, check=True).stdout
+    proc = subprocess.run(f"set -o pipefail; {sys.executable} -m nngrad run - --format json "
+                          "| head -c 10", shell=True, input=spec, capture_output=True,
+                          executable="/bin/bash")
+    assert proc.returncode == 141 and proc.stdout == b'{"layout":' and proc.stderr == b""
+
+
+def _closing(fd):
+    return lambda: os.close(fd)
+
+
+def test_a_closed_standard_output_is_exit_2(tmp_path):
+    proc = subprocess.run([*NNGRAD, "run", MAZUR], preexec_fn=_closing(1), stderr=subprocess.PIPE,
+                          text=True)
+    one_line_error(proc, "standard output: is closed")
+
+
+def test_with_standard_output_closed_an_output_file_is_still_whole(tmp_path):
+    out = tmp_path / "g.npz"
+    proc = subprocess.run([*NNGRAD, "run", MAZUR, "-o", out], preexec_fn=_closing(1),
+                          stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert np.load(out)["loss"] == pytest.approx(nngrad.run(nngrad.load(MAZUR)).loss)
+
+
+def test_a_closed_standard_input_is_exit_2():
+    proc = subprocess.run([*NNGRAD, "run", "-"], preexec_fn=_closing(0), capture_output=True,
+                          text=True)
+    one_line_error(proc, "standard input")
+
+
+def test_a_closed_standard_error_still_gives_the_exit_status(tmp_path):
+    proc = subprocess.run([*NNGRAD, "run", tmp_path / "missing.yaml"], preexec_fn=_closing(2),
+                          capture_output=False, stdout=subprocess.PIPE)
+    assert proc.returncode == 2 and proc.stdout == b""
+
+
+# --- signals ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def big_npz(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "big.npz"
+    subprocess.run([*NNGRAD, "init", "300", "1000", "1000", "10", "--batch", "32", "-o", path],
+                   check=True)
+    return path
+
+
+def _started_step(path, *args):
+    proc = subprocess.Popen([*NNGRAD, "step", path, "--lr", "0.001", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stderr.readline()  # "step 0: ..." once the spec is read and run
+    assert first.startswith("step 0"), first
+    return proc
+
+
+@pytest.mark.parametrize("signum,status", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_during_step_exits_128_plus_it_and_leaves_the_spec(big_npz, signum, status):
+    before = big_npz.read_bytes()
+    proc = _started_step(big_npz, "--steps", "1000", "--in-place")
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == status and out == "" and "Traceback" not in err
+    assert big_npz.read_bytes() == before and os.listdir(big_npz.parent) == ["big.npz"]
+
+
+def test_a_sigterm_while_the_spec_is_written_leaves_no_temp_file_and_a_whole_spec(big_npz):
+    before = big_npz.read_bytes()
+    proc = _started_step(big_npz, "--in-place")
+    while proc.poll() is None and len(os.listdir(big_npz.parent)) == 1:
+        time.sleep(0.0005)  # until the temp file appears
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode in (0, 143)
+    assert os.listdir(big_npz.parent) == ["big.npz"]
+    after = nngrad.load(big_npz)  # whole: the old spec or the new one, never a mix
+    assert big_npz.read_bytes() == before or not np.array_equal(
+        after.layers[0].W, np.load(__import__("io").BytesIO(before))["W1"])
+
+
+# --- options, settings and memory ------------------------------------------------------------
+
+@pytest.mark.parametrize("args,fragment", [
+    (["step", MAZUR, "--lr", "nan", "-o", "o.yaml"], "'--lr': 'nan' is not a finite number"),
+    (["step", MAZUR, "--lr", "inf", "-o", "o.yaml"], "'--lr': 'inf' is not a finite number"),
+    (["step", MAZUR, "--lr", "0.1", "--momentum", "nan", "-o", "o.yaml"], "'--momentum'"),
+    (["check", MAZUR, "--eps", "inf"], "'--eps': 'inf' is not a finite number"),
+    (["check", MAZUR, "--eps", "0"], "'--eps'"),
+    (["check", MAZUR, "--rtol", "nan"], "'--rtol'"),
+    (["check", MAZUR, "--atol", "nan"], "'--atol'"),
+    (["check", MAZUR, "--atol", "-1e-9"], "'--atol'"),
+    (["compare", MAZUR, MAZUR, "--rtol", "-0.5"], "'--rtol'"),
+    (["check", MAZUR, "--seed", "-1"], "'--seed'"),
+    (["init", "2", "2", "--seed", "-1"], "'--seed'"),
+    (["check", MAZUR, "--directions", "1000000000"], "'--directions'"),
+    (["check", MAZUR, "--directions", str(10 ** 20)], "'--directions'"),
+])
+def test_numeric_options_out_of_range_are_usage_errors_before_any_work(tmp_path, args, fragment):
+    proc = nngrad_cli(*args, cwd=tmp_path)
+    one_line_error(proc, fragment)
+    assert proc.stdout == "" and os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("setting,fragment", [
+    ("display: {precision: %d}" % 10 ** 400, "display.precision: must be a finite number from 0 to 100"),
+    ("tolerances: {float64: {rtol: .nan}}", "tolerances.float64.rtol: must be a finite number"),
+    ("tolerances: {float64: {rtol: %d}}" % 10 ** 400, "tolerances.float64.rtol"),
+    ("check: {directions: %d}" % 10 ** 20, "check.directions: must be a finite number from 1"),
+    ("check: {mode: sometimes}", "check.mode: must be one of auto, full, fast"),
+    ("check: {eps: 0}", "check.eps"),
+])
+def test_settings_out_of_range_name_the_key(tmp_path, setting, fragment):
+    (tmp_path / "c.yaml").write_text(setting + "\n")
+    proc = nngrad_cli("check", MAZUR, "--config", tmp_path / "c.yaml")
+    one_line_error(proc, fragment)
+    assert len(proc.stderr) < 300
+
+
+def test_a_net_too_big_for_memory_is_refused_before_allocating(tmp_path):
+    proc = nngrad_cli("init", "30000", "30000", "-o", tmp_path / "big.yaml")
+    one_line_error(proc, "limits.memory_bytes")
+    assert "GiB" in proc.stderr and os.listdir(tmp_path) == []
+
+
+def test_the_memory_limit_is_a_setting(tmp_path):
+    (tmp_path / "c.yaml").write_text("limits: {memory_bytes: 1000}\n")
+    one_line_error(nngrad_cli("run", RELU, "--config", tmp_path / "c.yaml"), "running ")
+
+
+def test_a_memory_error_that_still_happens_is_exit_2_with_the_size(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(
+        "import nngrad.core\n"
+        "def hungry(net, **kw):\n"
+        "    raise MemoryError('Unable to allocate 7.45 GiB for an array with shape (1000000000,)')\n"
+        "nngrad.core.run = hungry\n")
+    proc = nngrad_cli("run", MAZUR, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    one_line_error(proc, "out of memory: Unable to allocate 7.45 GiB")
+
+
+def test_weights_that_overflow_while_the_loss_stays_finite_exit_1_and_write_nothing(tmp_path):
+    out = tmp_path / "out.yaml"
+    proc = nngrad_cli("step", RELU, "--lr", "1e308", "-o", out)
+    assert proc.returncode == 1 and not out.exists()
+    assert "is inf after step 1" in proc.stderr and "nothing was written" in proc.stderr
+
+
+# --- the rest of the command line ------------------------------------------------------------
+
+def test_debug_is_accepted_after_the_command():
+    proc = nngrad_cli("run", MAZUR, "--debug", "--format", "json")
+    assert proc.returncode == 0 and proc.stdout.startswith('{"layout"')
+
+
+def test_an_ascii_terminal_gets_ascii_notation():
+    proc = nngrad_cli("explain", MAZUR, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.isascii() and "W2^T" in proc.stdout
+
+
+def test_a_very_long_value_in_an_error_is_cut(tmp_path):
+    (tmp_path / "net.yaml").write_text(
+        open(MAZUR).read().replace("activation: sigmoid", "activation: " + "x" * 5000, 1))
+    proc = nngrad_cli("run", tmp_path / "net.yaml")
+    one_line_error(proc, "characters)")
+    assert len(proc.stderr) < 500
+
+
+def test_the_readme_names_every_exit_status():
+    text = (REPO / "README.md").read_text()
+    for status in ("| 0 |", "| 1 |", "| 2 |", "| 70 |", "| 129 |", "| 130 |", "| 141 |", "| 143 |"):
+        assert status in text, status
