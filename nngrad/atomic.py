@@ -9,9 +9,9 @@
   renamed over the target with ``os.replace``: the target is replaced whole, or not at all.
 - A rename gives the target a new inode. Where that would change what the user has (the
   target has another hard link, or its owner or group cannot be given to the new file), the
-  finished temp file is instead copied into the target, with SIGINT, SIGTERM and SIGHUP held,
-  so every name keeps seeing one content. Should that copy fail half-way, the temp file, which
-  holds the whole new content, is kept and named.
+  finished temp file is instead copied into the target, with SIGINT, SIGTERM and SIGHUP held
+  (``signals.held``), so every name keeps seeing one content. Should that copy fail half-way,
+  the temp file, which holds the whole new content, is kept and named.
 - ``write_all`` writes several outputs all or none: every temp file is finished before the
   first rename, and a rename that still fails says which outputs were written.
 - A failure removes the temp file; if even that fails, the error says so. ``leftover`` lists
@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import stat
 import tempfile
 from contextlib import contextmanager
 
 from .errors import OutputError
+from .signals import held as _signals_held
 
 TEMP_PREFIX, TEMP_SUFFIX = ".nngrad-", ".tmp"  # 8 random characters between them
-_HELD = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s))
 _LIVE: set = set()  # temp files made and not yet renamed or removed
 WRITTEN: list = []  # every file this process has written, in order
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
@@ -150,10 +149,8 @@ def write_all(outputs: list) -> None:
 
 
 def leftover() -> list:
-    """Temp files still on disk (a signal ended a write): remove them; the ones that could not be
-    removed, with the reason."""
-    problems = [p for p in map(_discard, sorted(_LIVE)) if p]
-    return problems
+    """Remove the temp files still on disk (a signal ended a write); what could not be removed."""
+    return [p for p in map(_discard, sorted(_LIVE)) if p]
 
 
 def _temp_beside(real: str, mode: str, shown: str):
@@ -244,27 +241,15 @@ def _discard(tmp: str) -> str:
     """Remove a temp file that is still ours; '' or what went wrong."""
     if tmp not in _LIVE:
         return ""
-    _LIVE.discard(tmp)
     try:
         os.unlink(tmp)
     except FileNotFoundError:
         pass
     except OSError as e:
+        _LIVE.discard(tmp)
         return f"; the temp file {tmp} could not be removed: {e.strerror or e}"
+    _LIVE.discard(tmp)  # only now: a signal before this finds it still listed
     return ""
-
-
-@contextmanager
-def _signals_held():
-    """SIGINT, SIGTERM and SIGHUP wait until the block ends, so that it runs whole."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _umask() -> int:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .loader import NPZ_SINGLE, from_arrays, from_yaml, load_file
-from .npzread import npz_arrays
+from .loader import from_arrays, from_yaml, load_file, spec_arrays
 from .network import Network
 from .specwrite import number
 
@@ -31,20 +30,22 @@ class SpecFile:
     arrays: dict | None = None
 
 
-def read_spec(source, *, name: str | None = None, limit: int | None = None) -> SpecFile:
-    """Read a YAML or NPZ spec (``-``: standard input); SpecError as ``nngrad.load`` raises it."""
+def read_spec(source, *, name: str | None = None, limit: int | None = None,
+              read_limit: int | None = None) -> SpecFile:
+    """Read a YAML or NPZ spec (``-``: standard input); SpecError as ``nngrad.load`` raises it,
+    with the same limits."""
 
     def build(**parts):
         return Network(**parts), parts
 
     def npz(file):
-        arrays = npz_arrays(file, NPZ_SINGLE, limit)
+        arrays = spec_arrays(file, limit)
         return SpecFile(*from_arrays(arrays, build), "npz", None, arrays)
 
     def yaml(data):
         return SpecFile(*from_yaml(data, build), "yaml", data)
 
-    return load_file(source, name, npz, yaml)
+    return load_file(source, name, npz, yaml, limit=limit, read_limit=read_limit)
 
 
 def patched_yaml(data: bytes, updates: dict) -> str | None:

@@ -136,52 +136,74 @@ def _terminate(signum, frame):
     raise Terminated(signum)
 
 
+def _exit_now(signum, frame):
+    """A signal once the outcome is known: remove temp files and exit with its status."""
+    _remove_leftovers()
+    os._exit(128 + signum)
+
+
+def _on_signals(handler, interrupt) -> None:
+    from ..signals import deferring
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), deferring(handler))
+    signal.signal(signal.SIGINT, deferring(interrupt))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every outcome into an exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     end = argv.index("--") if "--" in argv else len(argv)
     debug = "--debug" in argv[:end] or bool(os.environ.get("NNGRAD_DEBUG"))
     argv = [a for a in argv[:end] if a != "--debug"] + argv[end:]  # --debug goes anywhere
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _terminate)
+    _on_signals(_terminate, signal.default_int_handler)
     guard_streams()
+    try:
+        status = _outcome(argv, debug)
+    except (Terminated, KeyboardInterrupt) as e:  # while another outcome was being reported
+        status = 128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED
+    _on_signals(_exit_now, _exit_now)
+    _remove_leftovers()
+    if status:
+        silence_stdout()  # what is still buffered must not fail again at exit
+    sys.exit(status or 0)
+
+
+def _outcome(argv: list, debug: bool) -> int:
+    """Run the command line; every outcome as an exit status, errors as one line."""
     try:
         status = cli.main(args=argv, prog_name="nngrad", standalone_mode=False)
         sys.stdout.flush()
+        return status or 0
     except NngradError as e:
         error_line(str(e))
-        status = e.exit_code
+        return e.exit_code
     except click.UsageError as e:
         hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
         error_line(e.format_message() + hint)
-        status = 2
+        return 2
     except click.ClickException as e:
         error_line(e.format_message())
-        status = e.exit_code
+        return e.exit_code
     except (click.Abort, KeyboardInterrupt, Terminated) as e:
-        status = 128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED
         _say_written()
+        return 128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED
     except PipeClosed:
-        status = EXIT_PIPE
+        return EXIT_PIPE
     except MemoryError as e:
         error_line(f"out of memory: {e or 'the memory asked for could not be had'}; make the "
                    "network or the batch smaller")
-        status = 2
+        return 2
     except Exception as e:  # noqa: BLE001 - the last resort: one line, exit 70
         if debug:
             import traceback
 
             traceback.print_exc()
         error_line(f"internal error ({type(e).__name__}: {e}). This is a bug in nngrad {__version__}: "
-               "please report it with the command and spec that caused it"
-               + ("" if debug else "; run with --debug for the traceback"))
-        status = EXIT_BUG
-    finally:
-        _remove_leftovers()
-    if status:
-        silence_stdout()  # what is still buffered must not fail again at exit
-    sys.exit(status or 0)
+                   "please report it with the command and spec that caused it"
+                   + ("" if debug else "; run with --debug for the traceback"))
+        return EXIT_BUG
 
 
 def _say_written() -> None:
