@@ -214,8 +214,10 @@ def test_debug_is_accepted_after_the_command():
     assert proc.returncode == 0 and proc.stdout.startswith('{"layout"')
 
 
-def test_an_ascii_terminal_gets_ascii_notation():
-    proc = nngrad_cli("explain", MAZUR, env={**os.environ, "PYTHONIOENCODING": "ascii"})
+@pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"},
+                                 {"LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}])
+def test_an_ascii_standard_output_gets_ascii_notation(env):
+    proc = nngrad_cli("explain", MAZUR, env={**os.environ, "PYTHONIOENCODING": "", **env})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.isascii() and "W2^T" in proc.stdout
 
