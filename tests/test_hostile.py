@@ -39,7 +39,7 @@ def refused(tmp_path, content, name="net.yaml") -> str:
     ("T: [[1]]\nX: !!python/name:os.system ''\n", "2: X: '' has the tag !!python/name:os.system"),
     ("X: !!binary aGk=\n", "X: 'aGk=' has the tag !!binary"),
     ("X: !!set {a: null}\n", "X: has the tag !!set"),
-    ("X: 2001-02-30\n", "X: '2001-02-30' has the tag !!timestamp"),
+    (GOOD.replace("[[1, 2]]", "2001-02-30"), "1: X: is '2001-02-30'; a list of numbers"),  # 1.2: a string
     ("X: !Tag 1\n", "X: '1' has the tag !Tag"),
     ("X: !!int abc\n", "X: 'abc' is not a valid int"),
     ("X: !!bool maybe\n", "X: 'maybe' is not a valid bool"),

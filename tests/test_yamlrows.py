@@ -12,14 +12,21 @@ from hypothesis import strategies as st
 
 import nngrad
 from conftest import SAMPLES
-from nngrad.yamlread import _loader, compose, depth_guard, to_python
+from nngrad.yamlread import _loader, compose, compose_rows, depth_guard, to_python
 from nngrad.yamlrows import lift
 
 
 def slow_reading(text):
     """``text`` composed by libyaml with nothing lifted, converted as nngrad converts it."""
     depth_guard(text)
-    return to_python(yaml.compose(text, Loader=_loader()))
+    root = yaml.compose(text, Loader=_loader())
+    return None if root is None else to_python(root)
+
+
+def fast_reading(text):
+    """``text`` as nngrad reads it, rows lifted."""
+    root = compose(text)
+    return None if root is None else to_python(root)
 
 
 def same(a, b) -> bool:
@@ -45,6 +52,9 @@ def styles(rows):
     multiline = ",\n      "
     yield "W:\n" + "".join(f"  - [{text(r, multiline)},]\n" for r in rows)
     yield "layers:\n  - {W: " + flow + ", activation: relu}\n"
+    yield "W:\n" + "".join(f"- [{text(r)}]\r\n" for r in rows)  # at the key's indent, CRLF
+    yield "W:\n" + "".join(f"  - [{text(r)}, ]\n\n  # a comment\n" for r in rows)  # runs of one
+    yield "W: [" + ",\n   ".join("[" + text(r) + "]" for r in rows) + ",]\n"
 
 
 @settings(max_examples=150, deadline=None)
@@ -64,10 +74,21 @@ NOT_LIFTED = [
     "W: [1.0, .nan]\n", "W: [1.0, 1_000.0]\n",     # anything but plain floats
     "W: [ ]\n",
     "a: \"x\"  # it's\nW: [1.0]\n", "a: x#'\nW: [1.0]\n",  # a quote outside a comment
+    "T: [[1.0],\n [2.0]]yers: 1\n", "T: [[1.0],\n [2.0]] : x\n", "T: [1.0,\n 2.0]x\n",  # "]x"
 ]
 
 
-LIFTED = ["W: [1.0, 2.0, ]\n", "W:\n- [1.0]\n- [-2.5e-3]\n", "# Mazur's net, \"2-2-2\"\nW: [1.0]\n"]
+LIFTED = ["W: [1.0, 2.0, ]\n", "W:\n- [1.0]\n- [-2.5e-3]\n", "# Mazur's net, \"2-2-2\"\nW: [1.0]\n",
+          # blocks and flow matrices lifted whole, or refused and read again
+          "W: &a\n  - [1.0]\n  - [2.0]\nV: *a\n", "W: !!set\n  - [1.0]\n", "W: !x\n  - [1.0]\n",
+          "a: |\n  - [1.0]\n  - [2.0]\n", "a: x\n  - [1.0]\n", "a: >\n  x\n  - [1.0]\n",
+          "W:\n  - [1.0]\n  - [1, 2]\n  - [2.0]\n", "W:\n  - [1.0]\n  - - [2.0]\n", "- [1.0]\n- [2.0]\n",
+          "W:\n  - [1.0]# c\n", "W:\n  - [1.0] #c\n  -  [2.0]\t# c\n", "W: [\n  - [1.0]\n]\n",
+          "? - [1.0]\n  - [2.0]\n: x\n", "[[1.0], [2.0]]: x\n", "W: [[1.0], [2.0]] x\n",
+          "W: [[1.0],[2.0]]\nV: [[1.0] , [2.0] , ]\n", "W: [[1.0], [2.0], 3]\n", "W:\n  - [1.0]\r  - [2.0]\n",
+          "W: [[1.0], [2.0]\n  # c\n  , [3.0]]\n", "W:\n  -\t[1.0]\n  - [2.0]\n", "W:\n -  [1.0]\n - [2.0]",
+          "W:\n  - [1.0]  # \x1f is not allowed in YAML\n",  # a comment that lifting drops
+          "T: [[1.0],\n   !e\n [2.0]]\n", "T: [[1.0],\n   &a\n [2.0]]\nV: *a\n"]  # a row's tag, anchor
 
 
 @pytest.mark.parametrize("text", NOT_LIFTED + LIFTED)
@@ -134,17 +155,158 @@ def outcome(read, text):
 
 
 FUZZ = int(os.environ.get("NNGRAD_FUZZ", 300))
+FUZZ_SEEDS = [  # every way of lifting: blocks with comments, flow matrices, CRLF, a refused block
+    "X:\n  - [1.0, 2.0]\n  - [3.0, 4.0]  # c\nT: [[1.0],\n    [2.0]]\nlayers:\n  - W:\n    - [0.5]\n"
+    "    - [0.25]\n    b: [0.1]\n",
+    "W: [[1.0], [2.0], [3.0],]\nV:\n- [1.0]\r\n- [2.0]\r\nb: &a [1.0]\nc: *a\n",
+    "a: |\n  - [1.0]\nb:\n  - [1.0]\n  - [1, 2]\n  - [2.0]\nc: [[1.0],[2.0]]\n",
+]
 
 
 def test_fuzzed_specs_read_the_same_lifted_or_not():
     from test_properties import _mutations
 
     rng = random.Random(20261125)
-    for name in ("01_relu_mse.yaml", "04_mazur.yaml"):
-        for data in _mutations((SAMPLES / name).read_bytes(), rng, FUZZ):
+    seeds = [(SAMPLES / name).read_bytes() for name in ("01_relu_mse.yaml", "04_mazur.yaml")]
+    for data in seeds + [seed.encode() for seed in FUZZ_SEEDS]:
+        for data in _mutations(data, rng, FUZZ):
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-            lifted = outcome(lambda t: to_python(compose(t)), text)
-            assert same(lifted, outcome(slow_reading, text)), text
+            assert same(outcome(fast_reading, text), outcome(slow_reading, text)), text
+
+
+# --- whole blocks and matrices, and hostile sizes: linear scans read them in milliseconds -----
+
+def kinds(text):
+    """The kinds of lifted values that the reading of ``text`` kept (none if read as it is)."""
+    return sorted(row.kind for row in compose_rows(text)[1].values())
+
+
+@pytest.mark.parametrize("text,lifted", [
+    ("W:\n  - [1.0]\n  - [2.0, 3.0]  # c\n", ["block"]),
+    ("W:\n  - [1.0]\n  # between\n  - [2.0]\n", ["block", "block"]),  # one sequence, one matrix
+    ("W: [[1.0], [2.0]]\nb: [1.0]\n", ["flow", "row"]),
+    ("W:\n  - [1.0]\n  - [1, 2]\n", ["row"]),                         # a block with an int row
+    ("W: [[1.0], 2.0]\n", ["row"]),
+])
+def test_blocks_and_matrices_are_lifted_whole_when_they_can_be(text, lifted):
+    assert kinds(text) == lifted
+    assert same(to_python(compose(text)), slow_reading(text))
+
+
+SPEC_HEAD = "X: [[1.0]]\nT: [[1.0]]\nloss: mse\nlayers:\n  - activation: identity\n"
+
+
+def narrow(n, bad_row=None, style="block"):
+    """A spec whose W1 has ``n`` rows of one number; row ``bad_row`` is 1e400 (inf)."""
+    rows = ["1.0e400" if i == bad_row else repr(0.5 + i % 7) for i in range(n)]
+    if style == "block":
+        return SPEC_HEAD.replace("[[1.0]]\nT", f"[[{', '.join(['1.0'] * n)}]]\nT", 1) + \
+            "    W:\n" + "".join(f"      - [{r}]\n" for r in rows)
+    sep = ",\n       " if style == "lines" else ","
+    return SPEC_HEAD.replace("[[1.0]]\nT", f"[[{', '.join(['1.0'] * n)}]]\nT", 1) + \
+        "    W: [" + sep.join(f"[{r}]" for r in rows) + "]\n"
+
+
+@pytest.mark.parametrize("style", ["block", "line", "lines"])
+def test_a_w_of_many_one_number_rows_is_one_lifted_matrix(tmp_path, style):
+    n = 200_000
+    text = narrow(n, style=style)
+    assert kinds(text) == ["block" if style == "block" else "flow", "flow", "flow"]
+    (tmp_path / "w.yaml").write_text(text)
+    W = nngrad.load(tmp_path / "w.yaml").layers[0].W
+    assert W.shape == (n, 1) and W[7, 0] == 0.5 and W[n - 1, 0] == 0.5 + (n - 1) % 7
+
+
+@pytest.mark.parametrize("style", ["block", "line", "lines"])
+def test_a_bad_number_deep_in_a_lifted_matrix_names_its_row_and_line(tmp_path, style):
+    text = narrow(300_000, bad_row=250_000, style=style)
+    (tmp_path / "w.yaml").write_text(text)
+    with pytest.raises(nngrad.SpecError) as e:
+        nngrad.load(tmp_path / "w.yaml")
+    w_line = SPEC_HEAD.count("\n") + 1
+    line = {"block": w_line + 250_001, "line": w_line, "lines": w_line + 250_000}[style]
+    assert f"w.yaml:{line}: W1[250000][0]: is inf" in str(e.value)
+
+
+def test_a_long_comment_line_of_apostrophes_leaves_the_rows_lifted(tmp_path):
+    text = "# " + "'" * 2_000_000 + "\n" + SPEC_HEAD + "    W: [[0.25]]\n"
+    assert kinds(text) == ["flow", "flow", "flow"]
+    (tmp_path / "q.yaml").write_text(text)
+    assert nngrad.load(tmp_path / "q.yaml").layers[0].W.tolist() == [[0.25]]
+
+
+def test_a_long_x_on_one_flow_line_reads_as_written(tmp_path):
+    n = 250_000
+    xs = [(i % 100) / 8 for i in range(n)]
+    text = SPEC_HEAD.replace("X: [[1.0]]", "X: [" + ",".join(f"[{x!r}]" for x in xs) + "]") \
+        .replace("T: [[1.0]]", "T: [" + ",".join(["[1.0]"] * n) + "]") + "    W: [[0.5]]\n"
+    (tmp_path / "x.yaml").write_text(text)
+    assert nngrad.load(tmp_path / "x.yaml").X[:, 0].tolist() == xs
+
+
+@pytest.mark.parametrize("text", [
+    "v: [1.0" + " " * 200_000 + "x]\n",                    # a row that fails at its end
+    "v: [[1.0]" + " " * 200_000 + "x]\n",                  # a matrix that does
+    "v:\n  - [1.0]" + " " * 200_000 + "x\n",               # a block row that does
+    "v: " + "1" * 200_000 + "x\n", "v: " + "1_" * 100_000 + "x\n",  # scalars the resolver tries
+    "v: [" + "[1.0], " * 20_000 + "[1]]\n",               # a matrix refused at its last row
+])
+def test_hostile_rows_read_the_same_lifted_or_not(text):
+    assert same(outcome(fast_reading, text), outcome(slow_reading, text))
+
+
+def test_a_line_indented_too_deep_is_named_by_its_line():
+    with pytest.raises(nngrad.SpecError) as e:
+        compose("a: 1\n" + (" " * 250 + "b: 2\n") * 100_000 + " " * 300 + "c: 3\n")
+    assert e.value.line == 100_002 and "indented more than 256 columns" in str(e.value)
+
+
+# --- patching lifted rows in place (nngrad step) ---------------------------------------------
+
+PATCHABLE = """\
+# a spec's comments, spacing and separators survive
+W:
+  - [1.0,  2.0]   # first row
+  - [ 3.0, 4.0, ]
+V: [[1.0,
+     2.0], [3.0 ,4.0]]
+b: [1, 2.5]
+c: [0.5, 0.25]
+"""
+
+
+def test_patching_keeps_every_byte_but_the_numbers():
+    from nngrad.specfile import patched_yaml
+
+    updates = {("W",): np.array([[0.1, 0.2], [0.3, 0.4]]), ("V",): np.array([[5.0, 6.0], [7.0, 8.0]]),
+               ("b",): np.array([9.0, -1e-20]), ("c",): np.array([1.5, 2.5])}
+    assert patched_yaml(PATCHABLE.encode(), updates) == """\
+# a spec's comments, spacing and separators survive
+W:
+  - [0.1,  0.2]   # first row
+  - [ 0.3, 0.4, ]
+V: [[5.0,
+     6.0], [7.0 ,8.0]]
+b: [9.0, -1e-20]
+c: [1.5, 2.5]
+"""
+
+
+@pytest.mark.parametrize("head", ["", "name: 'quoted'\n", "# \u00e9\n"], ids=["lifted", "quoted", "unicode"])
+def test_patching_finds_numbers_lifted_or_not(head):
+    from nngrad.specfile import patched_yaml
+
+    text = head + PATCHABLE
+    updates = {("b",): np.array([7.0, 8.0]), ("W",): np.array([[1.0, 2.0], [3.0, 4.5]])}
+    assert patched_yaml(text.encode(), updates) == text.replace("[1, 2.5]", "[7.0, 8.0]") \
+        .replace("4.0, ]", "4.5, ]")
+
+
+@pytest.mark.parametrize("path,shape", [(("W",), (4,)), (("W",), (3, 2)), (("c",), (1, 2)), (("Z",), (2,))])
+def test_patching_a_missing_path_or_another_shape_gives_none(path, shape):
+    from nngrad.specfile import patched_yaml
+
+    assert patched_yaml(PATCHABLE.encode(), {path: np.zeros(shape)}) is None

@@ -1,6 +1,6 @@
 """Every speed and scale figure of nngrad, each beside its yardstick, measured in one run.
 
-    python tests/benchmarks/bench.py [--quick] [--only core|coldstart|specs]
+    python tests/benchmarks/bench.py [--quick] [--only core|coldstart|specs|faults]
 
 - core: ``nngrad.run`` on 784-1024-1024-10, batch 4096, beside the GEMM floor and PyTorch;
   peak memory beside the bytes the result holds (``bench_core.py``).
@@ -8,6 +8,8 @@
   (``bench_coldstart.py``).
 - specs: a 50 MB NPZ beside ``np.load``, a 1-million-number YAML, a big table, and
   ``check --mode fast`` in multiples of one run (``bench_specs.py``).
+- faults: ``nngrad step`` beside ``nngrad run`` at three sizes of YAML spec, and hostile YAML
+  loaded at three sizes, per MB (``bench_faults.py``).
 ``--quick`` repeats each measurement fewer times (a smoke run; the figures are noisier).
 The machine, the NumPy build and the thread count are printed first, since every figure
 depends on them.
@@ -26,10 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_coldstart  # noqa: E402
 import bench_core  # noqa: E402
+import bench_faults  # noqa: E402
 import bench_specs  # noqa: E402
 import numpy as np  # noqa: E402
 
-SECTIONS = ("core", "coldstart", "specs")
+SECTIONS = ("core", "coldstart", "specs", "faults")
 
 
 def machine() -> str:
@@ -53,6 +56,8 @@ def main() -> None:
         print("\n".join(bench_coldstart.report(5 if args.quick else 21)), flush=True)
     if "specs" in sections:
         print("\n".join(bench_specs.report_specs(2 if args.quick else 5)), flush=True)
+    if "faults" in sections:
+        print("\n".join(bench_faults.report(args.quick)), flush=True)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 
