@@ -9,7 +9,7 @@ import numpy as np
 
 from .core import run
 from .diagnose import diagnose
-from .errors import SpecError, quoted
+from .errors import SpecError
 from .network import Network
 from .report import (OK, TOLERANCES, WRONG_SHAPE, WRONG_VALUES, Report, TensorReport,
                      overflow_warning)

@@ -18,6 +18,7 @@ from .activations import ACTIVATIONS
 from .errors import NngradError
 from .losses import FUSED, LOSSES, reduction_factor
 from .network import Network, rows
+from .values import nonfinite_at
 
 KINDS = ("Z", "A", "dA", "dZ", "dW", "dB")
 
@@ -64,8 +65,8 @@ class Result(Mapping):
         order += [f"{k}{l}" for l in range(L, 0, -1) for k in ("dA", "dZ", "dW", "dB")]
         for name in (n for n in order if n == "loss" or n in self.tensors):
             a = np.asarray(self.loss if name == "loss" else self.tensors[name])
-            if not np.isfinite(a).all():
-                index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            index = nonfinite_at(a)
+            if index is not None:
                 return name, index, float(a[index])
         return None
 

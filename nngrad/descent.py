@@ -14,6 +14,7 @@ import numpy as np
 from .core import forward_loss, run
 from .errors import NonFiniteError
 from .network import Network
+from .values import nonfinite_at
 
 UPDATES = ("all", "weights")
 
@@ -49,8 +50,8 @@ def _stepped(net: Network, lr: float, velocity: list, update: str, k: int) -> Ne
             b = layer.b - lr * vb if update == "all" else layer.b
             W = layer.W - lr * vW
         for name, a in ((f"W{l + 1}", W), (f"b{l + 1}", b)):
-            if not np.isfinite(a).all():
-                where = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            where = nonfinite_at(a)
+            if where is not None:
                 index = "".join(f"[{i}]" for i in where)
                 raise NonFiniteError(f"{name}{index} is {a[where]} after step {k}")
         layers.append(replace(layer, W=W, b=b))

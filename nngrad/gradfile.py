@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SpecError, quoted
-from .loader import _describe, _kind, number, numbers
+from .loader import number, numbers
+from .values import kind_of, shown
 from .npzread import npz_arrays
 
 
@@ -33,7 +34,7 @@ def yaml_gradients(data: bytes, check) -> dict:
     try:
         doc = to_python(root)
         if not isinstance(doc, dict):
-            raise SpecError(f"is a {_kind(doc)}; it should map gradient names to arrays")
+            raise SpecError(f"is a {kind_of(doc)}; it should map gradient names to arrays")
         prefix = ("tensors",) if isinstance(doc.get("tensors"), dict) else ()
         entries = doc["tensors"] if prefix else doc
         return check({str(key): _entry(value, (*prefix, key))
@@ -49,11 +50,11 @@ def _entry(value, path: tuple) -> np.ndarray:
     if "shape" in value:
         shape = value["shape"]
         if not isinstance(shape, list):
-            raise SpecError(f"is {_describe(shape)}; a shape is a list of whole numbers, as "
+            raise SpecError(f"is {shown(shape)}; a shape is a list of whole numbers, as "
                             "[rows, columns]", path=(*path, "shape"))
         for i, n in enumerate(shape):
             if type(n) is not int or n < 0:
-                raise SpecError(f"is {_describe(n)}; a shape holds whole numbers from 0",
+                raise SpecError(f"is {shown(n)}; a shape holds whole numbers from 0",
                                 path=(*path, "shape", i))
         if tuple(shape) != a.shape:
             raise SpecError(f"is {quoted(tuple(shape))}, but the data is {a.shape}",

@@ -11,7 +11,8 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .errors import SpecError, quoted
-from .network import Layer, Network, close_matches
+from .network import Layer, Network
+from .values import close_matches, kind_of, shown
 from .npzread import npz_arrays
 from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
 
@@ -49,7 +50,7 @@ def from_yaml(data: bytes, build=Network) -> Network:
 def from_mapping(spec, build=Network) -> Network:
     """A Network from a spec already parsed to plain data (mappings, lists, numbers)."""
     if not isinstance(spec, dict):
-        raise SpecError(f"is a {_kind(spec)}; a spec is a mapping with X, T, layers and loss")
+        raise SpecError(f"is a {kind_of(spec)}; a spec is a mapping with X, T, layers and loss")
     _known_keys(spec, SPEC_KEYS, ())
     for key in ("X", "T", "layers", "loss"):
         if key not in spec:
@@ -61,7 +62,7 @@ def from_mapping(spec, build=Network) -> Network:
     for i, layer in enumerate(layers):
         path = ("layers", i)
         if not isinstance(layer, dict):
-            raise SpecError(f"is a {_kind(layer)}; a layer is a mapping with W, b and activation",
+            raise SpecError(f"is a {kind_of(layer)}; a layer is a mapping with W, b and activation",
                             path=path)
         _known_keys(layer, ("W", "b", "activation"), path)
         if "W" not in layer:
@@ -79,14 +80,14 @@ def from_mapping(spec, build=Network) -> Network:
 def numbers(value, path: tuple) -> np.ndarray:
     """Nested lists of numbers (1-D or 2-D) as a float64 array; names the first bad entry."""
     if not isinstance(value, list):
-        raise SpecError(f"is {_describe(value)}; a list of numbers was expected", path=path)
+        raise SpecError(f"is {shown(value)}; a list of numbers was expected", path=path)
     if not value:
         raise SpecError("is empty", path=path)
     if isinstance(value[0], list):
         width = len(value[0])
         for i, row in enumerate(value):
             if not isinstance(row, list):
-                raise SpecError(f"is {_describe(row)}, but row 0 is a list: every row must be a "
+                raise SpecError(f"is {shown(row)}, but row 0 is a list: every row must be a "
                                 "list of the same length", path=(*path, i))
             if len(row) != width:
                 raise SpecError(f"has {len(row)} entries but row 0 has {width}: every row must "
@@ -125,20 +126,7 @@ def _too_large(x) -> bool:
 def _check_numbers(row: list, path: tuple) -> None:
     for j, x in enumerate(row):
         if type(x) is not float and (type(x) is not int):
-            raise SpecError(f"is {_describe(x)}; a number was expected", path=(*path, j))
-
-
-def _describe(x) -> str:
-    if isinstance(x, (list, dict)):
-        return f"a {_kind(x)}"
-    if x is None or isinstance(x, bool):
-        return {None: "null", True: "true", False: "false"}[x]
-    return quoted(x)
-
-
-def _kind(x) -> str:
-    return {dict: "mapping", list: "list", str: "string", type(None): "null"}.get(
-        type(x), type(x).__name__)
+            raise SpecError(f"is {shown(x)}; a number was expected", path=(*path, j))
 
 
 def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:

@@ -15,12 +15,11 @@ import numpy as np
 
 from .activations import ACTIVATIONS, ALIASES
 from .errors import SpecError, quoted
+from .values import array, choice, real, shown
 from .losses import LOSSES, REDUCTIONS
 
 LAYOUTS = ("rows", "columns")
 DTYPES = ("float64", "float32")
-_KIND_NAMES = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects", "c": "complex numbers",
-               "V": "records"}
 
 
 @dataclass(frozen=True)
@@ -87,27 +86,6 @@ def _shape(rows_shape: tuple, layout: str) -> tuple:
 _set = object.__setattr__  # a frozen Network's fields, each set once by _validate
 
 
-def _choice(value, choices, path, what, default: str = "") -> str:
-    """``value`` if it is one of ``choices``, else SpecError: did you mean, choices, ``default``."""
-    if isinstance(value, str) and value in choices:
-        return value
-    near = close_matches(value if isinstance(value, str) else quoted(value), list(choices), n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
-    told = f"unknown {what} {quoted(value)}" if isinstance(value, str) and value else f"is {shown(value)}"
-    raise SpecError(f"{told}{hint}; expected one of: {', '.join(choices)}{default}", path=path)
-
-
-def shown(value) -> str:
-    """A user's value in a message, in the spec's terms: null, true, false, or ``quoted``."""
-    if value is None or isinstance(value, (bool, np.bool_)):
-        return "null" if value is None else str(bool(value)).lower()
-    return quoted(value)
-
-
-def _real(x) -> bool:  # an int or a float of Python or NumPy, not a bool
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-
-
 def _named(spec, path, what) -> tuple[str, dict]:
     """``"relu"`` or ``{"name": "relu", ...}`` -> ("relu", {...})."""
     if isinstance(spec, Mapping):
@@ -117,43 +95,15 @@ def _named(spec, path, what) -> tuple[str, dict]:
     return spec, {}
 
 
-def _array(value, path, dtype, what="numbers") -> np.ndarray:
-    try:
-        a = np.asarray(value)
-    except (ValueError, TypeError) as e:
-        raise SpecError(f"is not an array of {what}: {e}", path=path) from None
-    if a.dtype.kind == "O" and all(map(_real, a.flat)):  # Python ints past int64
-        big = next((i for i, x in enumerate(a.flat) if isinstance(x, int)
-                    and abs(x) > np.finfo(dtype).max.item()), None)  # exact for any int
-        if big is not None:
-            bad = tuple(int(i) for i in np.unravel_index(big, a.shape))
-            raise SpecError(f"is {quoted(a[bad])}, too large for {np.dtype(dtype).name}",
-                            path=(*path, *bad))
-        a = a.astype(np.float64)
-    if a.dtype.kind not in "iuf":
-        raise SpecError(f"must hold {what}, not {_KIND_NAMES.get(a.dtype.kind, a.dtype)}", path=path)
-    if a.size == 0:
-        raise SpecError("is empty", path=path)
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-        raise SpecError(f"is {a[bad]}; every number must be finite", path=(*path, *bad))
-    with np.errstate(over="ignore"):
-        out = a.astype(dtype, copy=False)
-    if out is not a and not np.isfinite(out).all():
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
-        raise SpecError(f"is {a[bad]}, too large for {np.dtype(dtype).name}", path=(*path, *bad))
-    return out
-
-
 def _dims(n_rows: int, n_cols: int, layout: str) -> str:
     return str(_shape((n_rows, n_cols), layout)).replace("'", "")
 
 
 def _validate(net: Network) -> None:
-    layout = _choice(net.layout, LAYOUTS, ("layout",), "layout")
-    dtype = _choice(net.dtype, DTYPES, ("dtype",), "dtype")
+    layout = choice(net.layout, LAYOUTS, ("layout",), "layout")
+    dtype = choice(net.dtype, DTYPES, ("dtype",), "dtype")
     loss_name, loss_opts = _named(net.loss, ("loss",), "loss")
-    loss_name = _choice(loss_name, LOSSES, ("loss",), "loss")
+    loss_name = choice(loss_name, LOSSES, ("loss",), "loss")
     reduction = _reduction(net, loss_name, loss_opts)
     if loss_opts:
         raise SpecError(f"unknown loss option {quoted(next(iter(loss_opts)))}; only 'reduction' "
@@ -161,7 +111,7 @@ def _validate(net: Network) -> None:
     for name, value in zip(("layout", "dtype", "loss", "reduction"), (layout, dtype, loss_name, reduction)):
         _set(net, name, value)
 
-    X = _array(net.X, ("X",), dtype)
+    X = array(net.X, ("X",), dtype)
     if X.ndim != 2:
         raise SpecError(f"is {X.ndim}-D with shape {X.shape}; it must be 2-D, "
                         f"{_dims('m', 'n0', layout)} in the {layout} layout "
@@ -188,10 +138,10 @@ def _reduction(net: Network, loss: str, loss_opts: dict) -> str:
     false; not two different ones), else the loss's default."""
     instead, given = f" (or leave it out for {loss}'s default, {LOSSES[loss].reduction})", []
     if "reduction" in loss_opts:
-        given.append(_choice(loss_opts.pop("reduction"), REDUCTIONS, ("loss", "reduction"),
+        given.append(choice(loss_opts.pop("reduction"), REDUCTIONS, ("loss", "reduction"),
                              "reduction", instead))
     if net.reduction is not None:
-        given.append(_choice(net.reduction, REDUCTIONS, ("reduction",), "reduction", instead))
+        given.append(choice(net.reduction, REDUCTIONS, ("reduction",), "reduction", instead))
     if len(set(given)) > 1:
         raise SpecError(f"is {given[1]!r}, but the loss says reduction {given[0]!r}; give it "
                         "once", path=("reduction",))
@@ -202,7 +152,7 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
     path = ("layers", i)
     if not isinstance(spec, Layer):
         raise SpecError(f"is a {type(spec).__name__}, not an nngrad.Layer", path=path)
-    W = _array(spec.W, (*path, "W"), dtype)
+    W = array(spec.W, (*path, "W"), dtype)
     feeds = "X" if i == 0 else f"A{i}"
     if W.ndim != 2:
         raise SpecError(f"is {W.ndim}-D with shape {W.shape}; it must be 2-D, "
@@ -214,14 +164,14 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
     if spec.b is None:
         b = np.zeros(n_out, dtype=dtype)
     else:
-        b = _array(spec.b, (*path, "b"), dtype)
+        b = array(spec.b, (*path, "b"), dtype)
         allowed = [(n_out,), _shape((1, n_out), layout)]
         if b.shape not in allowed:
             raise SpecError(f"is {b.shape}; with W{i + 1} {W.shape} it must be "
                             f"{allowed[0]} or {allowed[1]} in the {layout} layout", path=(*path, "b"))
     name, params = _named(spec.activation, (*path, "activation"), "activation")
     name = ALIASES.get(name, name) if isinstance(name, str) else name
-    name = _choice(name, ACTIVATIONS, (*path, "activation"), "activation")
+    name = choice(name, ACTIVATIONS, (*path, "activation"), "activation")
     if not isinstance(spec.params, Mapping):
         raise SpecError(f"has params {shown(spec.params)}; they must be a mapping of parameter "
                         "name to number", path=(*path, "activation"))
@@ -230,7 +180,7 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
         where = (*path, "activation", key)
         if key not in ACTIVATIONS[name].params:
             raise SpecError(f"{name} takes no parameter {quoted(key)}", path=where)
-        if not _real(value) or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
+        if not real(value) or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
             raise SpecError(f"must be a finite number, not {shown(value)}", path=where)
         if abs(value) > np.finfo(dtype).max.item():
             raise SpecError(f"is {quoted(value)}, too large for {dtype}", path=where)
@@ -273,10 +223,10 @@ def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
         raise SpecError(f"cross_entropy needs a softmax output layer, but layer {L} is "
                         f"{last.activation}", path=("layers", L - 1, "activation"))
     if loss == "cross_entropy":
-        labels = _array(net.T, ("T",), np.float64, "class labels or one-hot rows")
+        labels = array(net.T, ("T",), np.float64, "class labels or one-hot rows")
         if labels.ndim == 1:
             return _labels(labels, m, n_out)
-    T = _array(net.T, ("T",), net.dtype)
+    T = array(net.T, ("T",), net.dtype)
     need = _shape((m, n_out), layout)
     if T.shape != need:
         hint = ": did you mean its transpose?" if T.shape == need[::-1] else \
@@ -305,8 +255,3 @@ def _labels(T: np.ndarray, m: int, n_classes: int) -> np.ndarray:
     return T.astype(np.intp)
 
 
-def close_matches(word: str, choices: list, n: int) -> list:
-    """difflib's close matches of ``word``; difflib is imported on this error path only."""
-    import difflib
-
-    return difflib.get_close_matches(word, choices, n=n)

@@ -124,12 +124,17 @@ def npz_bytes(members: dict) -> bytes:
 
 
 def write_text_or_bytes(path: str, data) -> None:
-    """Write ``data`` (str: YAML, bytes: NPZ) to ``path`` atomically; ``-`` is standard output."""
+    """Write ``data`` (str: YAML, bytes: NPZ) to ``path`` atomically; ``-`` is standard output,
+    where the text goes as the UTF-8 it is (not in the stream's encoding)."""
     if path == "-":
         if isinstance(data, bytes):
             raise NngradError("an NPZ cannot be written to standard output; give a file name",
                               file="-")
-        sys.stdout.write(data)
+        write_bytes = getattr(sys.stdout, "write_bytes", None)  # the command line's stream
+        if write_bytes is None:
+            sys.stdout.write(data)
+        else:
+            write_bytes(data.encode("utf-8"))
         return
     with atomic_write(path, "wb") as f:
         f.write(data.encode() if isinstance(data, str) else data)

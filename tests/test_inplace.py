@@ -96,7 +96,7 @@ import nngrad.render.files, nngrad.render.jsondoc
 settings = nngrad.config.load_config()  # the interpreter and the package stay root's to read
 nngrad.config.load_config = lambda path=None: copy.deepcopy(settings)
 os.setgroups([]); os.setgid(%d); os.setuid(%d)
-nngrad.cli.app.main(sys.argv[1:])
+nngrad.cli.main(sys.argv[1:])
 """ % (NOBODY, NOBODY)
 
 

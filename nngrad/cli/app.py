@@ -1,23 +1,13 @@
-"""The ``nngrad`` command group, its shared helpers, and ``main``, which turns every outcome into
-an exit status. Each command lives in its own module of this package.
-
-Errors are translated here, and only here, into one line on standard error and an exit
-status: 2 for bad input or usage (a MemoryError too), 1 for non-finite results, 130 for
-Ctrl-C, 143 for SIGTERM and 129 for SIGHUP (temp files removed), 70 for a bug, 141 when
-standard output is closed early (as a shell reports SIGPIPE).
+"""The ``nngrad`` command group and the helpers its commands share. Each command lives in its
+own module of this package; ``exits.main`` runs the group and turns every outcome into an exit
+status.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-
 import click
 
 from .. import __version__
-from ..errors import NngradError
-from .streams import PipeClosed, guard_streams, silence_stdout
 
 BUNDLED_EXAMPLE = "01_relu_mse.yaml"
 EXIT_NONFINITE, EXIT_INTERRUPTED, EXIT_BUG, EXIT_PIPE = 1, 130, 70, 141
@@ -122,98 +112,3 @@ def stdout_console():
 def error_line(message: str) -> None:
     line = " ".join(str(message).split())
     click.echo(f"nngrad: error: {line}", err=True)
-
-
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived: stop as for Ctrl-C, with the status a shell gives that signal."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _terminate(signum, frame):
-    raise Terminated(signum)
-
-
-def _exit_now(signum, frame):
-    """A signal once the outcome is known: remove temp files and exit with its status."""
-    _remove_leftovers()
-    os._exit(128 + signum)
-
-
-def _on_signals(handler, interrupt) -> None:
-    from ..signals import deferring
-
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), deferring(handler))
-    signal.signal(signal.SIGINT, deferring(interrupt))
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI and turn every outcome into an exit status."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    end = argv.index("--") if "--" in argv else len(argv)
-    debug = "--debug" in argv[:end] or bool(os.environ.get("NNGRAD_DEBUG"))
-    argv = [a for a in argv[:end] if a != "--debug"] + argv[end:]  # --debug goes anywhere
-    _on_signals(_terminate, signal.default_int_handler)
-    guard_streams()
-    try:
-        status = _outcome(argv, debug)
-    except (Terminated, KeyboardInterrupt) as e:  # while another outcome was being reported
-        status = 128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED
-    _on_signals(_exit_now, _exit_now)
-    _remove_leftovers()
-    if status:
-        silence_stdout()  # what is still buffered must not fail again at exit
-    sys.exit(status or 0)
-
-
-def _outcome(argv: list, debug: bool) -> int:
-    """Run the command line; every outcome as an exit status, errors as one line."""
-    try:
-        status = cli.main(args=argv, prog_name="nngrad", standalone_mode=False)
-        sys.stdout.flush()
-        return status or 0
-    except NngradError as e:
-        error_line(str(e))
-        return e.exit_code
-    except click.UsageError as e:
-        hint = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
-        error_line(e.format_message() + hint)
-        return 2
-    except click.ClickException as e:
-        error_line(e.format_message())
-        return e.exit_code
-    except (click.Abort, KeyboardInterrupt, Terminated) as e:
-        _say_written()
-        return 128 + e.signum if isinstance(e, Terminated) else EXIT_INTERRUPTED
-    except PipeClosed:
-        return EXIT_PIPE
-    except MemoryError as e:
-        error_line(f"out of memory: {e or 'the memory asked for could not be had'}; make the "
-                   "network or the batch smaller")
-        return 2
-    except Exception as e:  # noqa: BLE001 - the last resort: one line, exit 70
-        if debug:
-            import traceback
-
-            traceback.print_exc()
-        error_line(f"internal error ({type(e).__name__}: {e}). This is a bug in nngrad {__version__}: "
-                   "please report it with the command and spec that caused it"
-                   + ("" if debug else "; run with --debug for the traceback"))
-        return EXIT_BUG
-
-
-def _say_written() -> None:
-    """After a signal: which files were whole before it came (a rerun would repeat them)."""
-    written = sys.modules["nngrad.atomic"].WRITTEN if "nngrad.atomic" in sys.modules else []
-    if written:
-        click.echo(f"nngrad: stopped by a signal after writing {', '.join(written)}", err=True)
-
-
-def _remove_leftovers() -> None:
-    if "nngrad.atomic" in sys.modules:
-        for problem in sys.modules["nngrad.atomic"].leftover():
-            click.echo(f"nngrad: warning: {problem.lstrip('; ')}", err=True)

@@ -4,13 +4,12 @@ updated spec and its history, all or none."""
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import replace
 
 import click
 
 from ..errors import NngradError, NonFiniteError
-from .app import EXIT_NONFINITE, error_line, guard_run_memory, read_limits, spec_source
+from .app import guard_run_memory, read_limits, spec_source
 
 EVERY_STEP_UP_TO = 20  # longer runs print about this many lines, and show a progress bar
 
@@ -44,9 +43,8 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
                     say(f"step {k}: loss {losses[-2]:.10g} -> {loss:.10g}")
                 advance()
     except NonFiniteError as e:
-        error_line(f"{title}: {e.message} (is the learning rate {lr:g} too large?); nothing was "
-                   "written")
-        return EXIT_NONFINITE
+        raise NonFiniteError(f"{e.message} (is the learning rate {lr:g} too large?); nothing was "
+                             "written", file=title) from None
     outputs = [(output, _updated(loaded, net, update, title))]
     if history:
         outputs.append((history, _history(losses)))
@@ -57,11 +55,12 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
 def _write(outputs: list) -> None:
     """The files first, all or none; then what goes to standard output."""
     from ..atomic import write_all
+    from ..specwrite import write_text_or_bytes
 
     write_all([(path, data) for path, data in outputs if path != "-"])
     for path, data in outputs:
         if path == "-":
-            sys.stdout.write(data)
+            write_text_or_bytes(path, data)
 
 
 class _progress:

@@ -9,7 +9,11 @@ a ``GuardedStream``:
   that ``main`` exits 141 quietly;
 - any other write error (``> /dev/full``) raises ``OutputError``: exit 2 and one line;
 - text that the stream's encoding cannot hold (``PYTHONIOENCODING=ascii``) is written in ASCII
-  notation: ``·`` as ``*``, ``ᵀ`` as ``^T``, ``⊙`` as ``(.)``, and so on (``ASCII``).
+  notation: ``·`` as ``*``, ``ᵀ`` as ``^T``, ``⊙`` as ``(.)``, and so on (``ASCII``); a user's
+  data (a spec written to ``-``) goes through ``write_bytes`` instead, as the UTF-8 it is.
+
+``sys.stderr`` becomes a quiet ``GuardedStream``: what it cannot write is dropped, so that a
+full or closed standard error never changes an outcome.
 """
 
 from __future__ import annotations
@@ -33,38 +37,43 @@ class PipeClosed(Exception):
 
 
 class GuardedStream:
-    """A text stream whose faults become ``PipeClosed`` or ``OutputError`` (see the module)."""
+    """A text stream whose faults become ``PipeClosed`` or ``OutputError`` (see the module); a
+    ``quiet`` one (standard error) drops what it cannot write instead."""
 
-    def __init__(self, stream, name: str, closed: bool = False):
-        self._stream, self._name = stream, name
+    def __init__(self, stream, name: str, closed: bool = False, quiet: bool = False):
+        self._stream, self._name, self._quiet = stream, name, quiet
         self._failure = OutputError("is closed, so nothing can be written to it",
                                     file=name) if closed else None
 
     def write(self, text: str) -> int:
-        if self._failure is not None:
-            raise self._failure
         if not isinstance(text, str):
             raise TypeError(f"write() takes str, not {type(text).__name__}")
-        if not text:
-            return 0
+        if not self._open() or not text:
+            return len(text)
         try:
             return self._write(text)
         except UnicodeEncodeError:
             return self._attempt(self._write, _ascii(text, self._stream))
         except OSError as e:
-            self._fail(e)
+            return self._fail(e, len(text))
+
+    def write_bytes(self, data: bytes) -> int:
+        """Bytes as they are (a spec's UTF-8 text), after any text still buffered."""
+        if not self._open() or not data:
+            return len(data)
+        buffer = getattr(self._stream, "buffer", None)
+        if buffer is None:  # a text-only stream, as a notebook's
+            return self.write(data.decode("utf-8"))
+        self.flush()
+        return self._attempt(_write_all, buffer, data)
 
     def _write(self, text: str) -> int:
-        """Small texts through the text stream; a large one as bytes, each short write retried:
-        Python's buffered writer returns a short count, not an error, when a reader leaves
-        part-way through one large write."""
+        """Small texts through the text stream; a large one as bytes (``_write_all``)."""
         buffer = getattr(self._stream, "buffer", None)
         if len(text) < LARGE or buffer is None:
             return self._stream.write(text)
-        data = memoryview(text.encode(self._stream.encoding, self._stream.errors or "strict"))
         self._stream.flush()
-        while data:
-            data = data[buffer.write(data) or 0:]
+        _write_all(buffer, text.encode(self._stream.encoding, self._stream.errors or "strict"))
         return len(text)
 
     def flush(self) -> None:
@@ -79,46 +88,63 @@ class GuardedStream:
             raise AttributeError(name)
         return getattr(self._stream, name)
 
+    def _open(self) -> bool:
+        if self._failure is not None and not self._quiet:
+            raise self._failure
+        return self._failure is None
+
     def _attempt(self, call, *args):
         try:
             return call(*args)
         except OSError as e:
-            self._fail(e)
+            return self._fail(e, 0)
 
-    def _fail(self, e: OSError):
-        _to_devnull(self._stream)  # what is still buffered goes nowhere
+    def _fail(self, e: OSError, count: int) -> int:
+        _devnull_onto(self._stream)  # what is still buffered goes nowhere
         self._failure = PipeClosed() if isinstance(e, BrokenPipeError) else \
             OutputError(f"cannot be written: {e.strerror or e}", file=self._name)
+        if self._quiet:
+            return count
         raise self._failure from None
 
 
+def _write_all(buffer, data: bytes) -> int:
+    """Write ``data`` whole, retrying short writes: Python's buffered writer returns a short
+    count, not an error, when a reader leaves part-way through one large write."""
+    view = memoryview(data)
+    while view:
+        view = view[buffer.write(view) or 0:]
+    buffer.flush()
+    return len(data)
+
+
 def guard_streams() -> None:
-    """Reopen closed standard descriptors on /dev/null and guard ``sys.stdout``."""
+    """Reopen closed standard descriptors on /dev/null, guard ``sys.stdout``, and make
+    ``sys.stderr`` quiet: a fault there (``2>/dev/full``) must not change the outcome."""
     closed = {fd for fd in (0, 1, 2) if not _is_open(fd)}
     for fd in sorted(closed):
-        devnull = os.open(os.devnull, os.O_RDWR)
-        if devnull != fd:
-            os.dup2(devnull, fd)
-            os.close(devnull)
+        _devnull_onto(fd)
     stdout = sys.stdout if sys.stdout is not None else open(1, "w", closefd=False)
+    stderr = sys.stderr if sys.stderr is not None else open(2, "w", closefd=False)
     sys.stdout = GuardedStream(stdout, "standard output", closed=1 in closed)
-    if sys.stderr is None:
-        sys.stderr = open(2, "w", closefd=False)
+    sys.stderr = GuardedStream(stderr, "standard error", quiet=True)
 
 
 def silence_stdout() -> None:
     """Point standard output at /dev/null, so that the exit's flush cannot fail again."""
-    _to_devnull(sys.stdout)
+    _devnull_onto(sys.stdout)
 
 
-def _to_devnull(stream) -> None:
+def _devnull_onto(target) -> None:
+    """/dev/null in place of a descriptor, or of a stream's descriptor."""
     try:
-        fd = stream.fileno()
+        fd = target if isinstance(target, int) else target.fileno()
     except (AttributeError, OSError, ValueError):
         return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    if devnull != fd:
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 def _is_open(fd: int) -> bool:
