@@ -32,6 +32,7 @@ from .signals import held as _signals_held
 TEMP_PREFIX, TEMP_SUFFIX = ".nngrad-", ".tmp"  # 8 random characters between them
 _LIVE: set = set()  # temp files made and not yet renamed or removed
 WRITTEN: list = []  # every file this process has written, in order
+NOTES: list = []  # what went wrong after a file was written whole, for a warning
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device",
           stat.S_IFBLK: "a block device"}
 
@@ -42,6 +43,8 @@ def check_output(path) -> str:
     shown = os.fspath(path)
     if not shown:
         raise OutputError("an output file name is empty", file="''")
+    if shown.endswith(os.sep) or (os.altsep and shown.endswith(os.altsep)):
+        raise OutputError("ends in a slash, so it names a folder; give a file name", file=shown)
     try:
         real = os.path.realpath(shown)
     except OSError:
@@ -139,6 +142,9 @@ def write_all(outputs: list) -> None:
     with _signals_held():
         for i, (path, real, tmp) in enumerate(staged):
             try:
+                if any(_same_file(real, done) for _, done, _ in staged[:i]):  # a case-blind disk
+                    raise OutputError("is the file another output just wrote; each output needs "
+                                      "a file of its own", file=path)
                 _commit(tmp, real, path)
             except BaseException as e:
                 error = _failed(e, [t for _, _, t in staged[i:]], path)
@@ -149,8 +155,9 @@ def write_all(outputs: list) -> None:
 
 
 def leftover() -> list:
-    """Remove the temp files still on disk (a signal ended a write); what could not be removed."""
-    return [p for p in map(_discard, sorted(_LIVE)) if p]
+    """Remove the temp files still on disk (a signal ended a write); what could not be removed,
+    and the ``NOTES``."""
+    return NOTES + [p for p in map(_discard, sorted(_LIVE)) if p]
 
 
 def _temp_beside(real: str, mode: str, shown: str):
@@ -211,7 +218,9 @@ def _copy_into(tmp: str, real: str, shown: str) -> None:
             raise OutputError(f"cannot be written: {e.strerror or e}; it may now be partly "
                               f"rewritten, and its whole new content is kept in {tmp}",
                               file=shown) from None
-    os.unlink(tmp)
+    problem = _discard(tmp)  # the file is written: a temp file left behind is only noted
+    if problem:
+        NOTES.append(f"{shown} was written, but{problem[1:]}")
 
 
 def _sync_folder(folder: str) -> None:
@@ -253,6 +262,12 @@ def _discard(tmp: str) -> str:
 
 
 def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+    """The process's umask, read from /proc where it can be (setting it to read it would race
+    with another thread's new files)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0)
+        os.umask(umask)
+        return umask
