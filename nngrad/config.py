@@ -9,11 +9,11 @@ from .errors import SpecError, quoted
 
 _HERE = Path(__file__).resolve().parent
 
-MAX_DIRECTIONS = 10_000  # check's random directions per tensor, from --directions or the settings
-MAX_INT = 2 ** 62        # any other whole-number setting
-# Settings with a narrower range than "a finite number from 0 to MAX_INT": (low, high), or choices.
+MAX_INT = 2 ** 62  # the largest whole-number setting
+# Settings with a narrower range than "a finite number from 0 to MAX_INT": (low, high), or
+# choices. The options that set them for one command (--eps, --directions) take the same ranges.
 RANGES = {("display", "precision"): (0, 100), ("display", "edgeitems"): (0, 10 ** 6),
-          ("check", "eps"): (1e-300, 1.0), ("check", "directions"): (1, MAX_DIRECTIONS),
+          ("check", "eps"): (1e-300, 1.0), ("check", "directions"): (1, 10_000),
           ("check", "mode"): ("auto", "full", "fast")}
 
 

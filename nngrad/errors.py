@@ -107,3 +107,11 @@ def place_name(path: tuple) -> str:
 
 def _indices(keys: tuple) -> str:
     return "".join(f"[{k}]" for k in keys)
+
+
+def size_text(n: float) -> str:
+    """``4.3 GiB``, ``512 bytes``: a byte count for a person."""
+    units, k = ("bytes", "KiB", "MiB", "GiB", "TiB"), 0
+    while n >= 1024 and k < len(units) - 1:
+        n, k = n / 1024, k + 1
+    return f"{n:,.0f} bytes" if k == 0 else f"{n:.1f} {units[k]}"

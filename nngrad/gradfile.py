@@ -26,11 +26,12 @@ def npz_gradients(data, limit: int | None) -> dict:
     return arrays
 
 
-def yaml_gradients(data: bytes, check) -> dict:
+def yaml_gradients(data: bytes, check, memory_limit: int | None = None) -> dict:
     """The entries of a YAML or JSON gradient file as float64 arrays, given to ``check``."""
     from .yamlread import line_of, parse, to_python
 
-    root = parse(data, "is empty; it should map gradient names (dW1, dB1, ...) to arrays")
+    root = parse(data, "is empty; it should map gradient names (dW1, dB1, ...) to arrays",
+                 memory_limit)
     try:
         doc = to_python(root)
         if not isinstance(doc, dict):

@@ -22,24 +22,27 @@ NPZ_OPTIONAL = ("layout", "reduction", "dtype")
 
 
 def load(source, *, name: str | None = None, build=Network, limit: int | None = None,
-         read_limit: int | None = None) -> Network:
+         read_limit: int | None = None, memory_limit: int | None = None) -> Network:
     """Load a spec from a path (YAML or NPZ, told apart by content), or ``-`` for standard input.
 
     Raises ``SpecError`` with the file, place and line of the first problem. ``build`` makes the
     network from ``Network``'s keyword arguments (``nngrad explain`` adds its shape walk).
     ``limit`` caps the bytes an NPZ may declare (default: ``limits.npz_bytes`` of the settings),
     ``read_limit`` the bytes of a YAML or JSON text (default: ``limits.read_bytes``); an NPZ on a
-    pipe is read up to ``npzread.stream_limit(limit)`` (see ``sources``).
+    pipe is read up to ``npzread.stream_limit(limit)`` (see ``sources``). ``memory_limit`` caps
+    the memory a YAML text's reading may need (default: ``limits.memory_bytes``; see
+    ``yamlread.compose_rows``).
     """
     return load_file(source, name, lambda data: from_npz(data, build, limit),
-                     lambda data: from_yaml(data, build), limit=limit, read_limit=read_limit)
+                     lambda data: from_yaml(data, build, memory_limit), limit=limit,
+                     read_limit=read_limit)
 
 
-def from_yaml(data: bytes, build=Network) -> Network:
+def from_yaml(data: bytes, build=Network, memory_limit: int | None = None) -> Network:
     """A Network from the bytes of a YAML (or JSON) spec."""
     from .yamlread import line_of, parse, to_python
 
-    root = parse(data, "is empty; a spec is a mapping with X, T, layers and loss")
+    root = parse(data, "is empty; a spec is a mapping with X, T, layers and loss", memory_limit)
     try:
         spec = to_python(root)
         return from_mapping(spec, build)
@@ -221,16 +224,17 @@ def _text(a: np.ndarray, path: tuple) -> str:
 
 
 def load_gradients(source, *, name: str | None = None, check=None, limit: int | None = None,
-                   read_limit: int | None = None) -> dict:
+                   read_limit: int | None = None, memory_limit: int | None = None) -> dict:
     """Gradients a user computed, name -> array, from NPZ, YAML or JSON (``-``: standard input).
 
     YAML and JSON hold a mapping of name to nested lists, or to ``{"shape": ..., "data": ...}``
     as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted); a
     shape that its data contradicts is refused. ``check(arrays)``, if given, validates them; its
-    SpecError is given this file and line. ``limit`` and ``read_limit`` are as for ``load``.
+    SpecError is given this file and line. The limits are as for ``load``.
     """
     from .gradfile import npz_gradients, yaml_gradients
 
     check = check or (lambda arrays: arrays)
     return load_file(source, name, lambda data: check(npz_gradients(data, limit)),
-                     lambda data: yaml_gradients(data, check), limit=limit, read_limit=read_limit)
+                     lambda data: yaml_gradients(data, check, memory_limit), limit=limit,
+                     read_limit=read_limit)

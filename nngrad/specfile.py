@@ -35,7 +35,7 @@ class SpecFile:
 
 
 def read_spec(source, *, name: str | None = None, limit: int | None = None,
-              read_limit: int | None = None) -> SpecFile:
+              read_limit: int | None = None, memory_limit: int | None = None) -> SpecFile:
     """Read a YAML or NPZ spec (``-``: standard input); SpecError as ``nngrad.load`` raises it,
     with the same limits."""
 
@@ -47,7 +47,7 @@ def read_spec(source, *, name: str | None = None, limit: int | None = None,
         return SpecFile(*from_arrays(arrays, build), "npz", None, arrays)
 
     def yaml(data):
-        return SpecFile(*from_yaml(data, build), "yaml", data)
+        return SpecFile(*from_yaml(data, build, memory_limit), "yaml", data)
 
     return load_file(source, name, npz, yaml, limit=limit, read_limit=read_limit)
 

@@ -15,14 +15,16 @@ _INDENTED = re.compile(r"\n[ \-]{%d}" % (MAX_INDENT + 1))  # searched in "\n" + 
 def depth_guard(text: str) -> None:
     """SpecError if brackets nest more than MAX_DEPTH deep, or a line is indented (spaces and
     ``- ``) more than MAX_INDENT columns, which block nesting that deep would need. Counted
-    over the raw text in C-speed passes; brackets in comments and quotes count too, which can
-    only make the guard stricter than the YAML, never looser."""
+    over the raw text in C-speed passes. Brackets in comments and quotes count too; the depth
+    never goes below 0 (a comment of "]"s cannot hide what follows), so the guard is never
+    looser than the YAML."""
     import numpy as np
 
     raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
     opens = (raw == ord("[")) | (raw == ord("{"))
     at = np.flatnonzero(opens | (raw == ord("]")) | (raw == ord("}")))
-    depth = np.cumsum(np.where(opens[at], 1, -1))
+    walk = np.cumsum(np.where(opens[at], 1, -1))
+    depth = walk - np.minimum(0, np.minimum.accumulate(walk))  # a stray "]" never goes below 0
     if depth.size and depth.max() > MAX_DEPTH:
         first = int(at[np.argmax(depth > MAX_DEPTH)])
         line = raw[:first].tobytes().count(b"\n") + 1

@@ -13,33 +13,43 @@ from __future__ import annotations
 
 import functools
 
-from .errors import SpecError
+from .errors import SpecError, size_text
 from .yamlguard import MAX_DEPTH, depth_guard
 from .yaml12 import PLAIN_FLOAT_TAG, PREFIX, STR, Invalid, scalar_value, short_tag
 from .yaml12 import resolve as resolve_plain
 from .yamlrows import lift, numbers_of, restore, row_line
 
 
-def parse(data: bytes, empty: str | None):
+DEFAULT_MEMORY_LIMIT = 4 << 30  # as configs/default.yaml: limits.memory_bytes
+# bytes a value costs while it is read (measured with tracemalloc: 125 and 366), rounded up
+LIFTED_BYTES, NODE_BYTES = 128, 512
+
+
+def parse(data: bytes, empty: str | None, memory_limit: int | None = None):
     """The node tree of YAML bytes (UTF-8, a BOM allowed); for an empty document, SpecError
-    with the message ``empty``, or None when ``empty`` is None."""
+    with the message ``empty``, or None when ``empty`` is None. ``memory_limit``: see
+    ``compose_rows``."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
-    root = compose(text)
+    root = compose(text, memory_limit)
     if root is None and empty is not None:
         raise SpecError(empty)
     return root
 
 
-def compose(text: str):
+def compose(text: str, memory_limit: int | None = None):
     """The YAML node tree of ``text`` (None for an empty document); SpecError on bad YAML."""
-    return compose_rows(text)[0]
+    return compose_rows(text, memory_limit)[0]
 
 
-def compose_rows(text: str):
+def compose_rows(text: str, memory_limit: int | None = None):
     """The node tree of ``text``, and the ``Lifted`` rows in it by name (to patch them in place).
+
+    The memory a reading needs is estimated first, from the count of its values (its commas,
+    dashes and colons): LIFTED_BYTES a value at best, NODE_BYTES for each value that libyaml composes. A
+    text that would need more than ``memory_limit`` (``limits.memory_bytes``) is refused.
 
     The nesting is measured before libyaml parses anything (it has crashed on 30,000 nested
     brackets): ``depth_guard``. Rows of plain floats are read before it too (``yamlrows``):
@@ -48,24 +58,36 @@ def compose_rows(text: str):
     is, and that tree or error stands (with no rows).
     """
     depth_guard(text)
+    limit = DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit
+    _fits(text, LIFTED_BYTES, limit)
     for whole in (True, False):
         lifted, rows = lift(text, whole)
         if not rows:
             break
         try:
-            root = restore(_compose(lifted), rows)
+            root = restore(_compose(lifted, limit), rows)
         except SpecError:
             root = None
         if root is not None:
             return root, rows
         if all(row.kind == "row" for row in rows.values()):
             break  # lifting rows only would give the same text
-    return _compose(text), {}
+    return _compose(text, limit), {}
 
 
-def _compose(text: str):
+def _fits(text: str, per_value: int, limit: int) -> None:
+    values = text.count(",") + text.count("- ") + text.count(":") + 1  # every value, roughly
+    if values * per_value > limit:
+        raise SpecError(f"holds about {values:,} values, whose reading as YAML would need about "
+                        f"{size_text(values * per_value)} of memory, more than limits.memory_bytes "
+                        f"({size_text(limit)}); write it as NPZ (nngrad convert), or raise the "
+                        "limit with --config")
+
+
+def _compose(text: str, limit: int):
     import yaml
 
+    _fits(text, NODE_BYTES, limit)
     try:
         return yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as e:
@@ -83,6 +105,8 @@ def _compose(text: str):
                         line=line) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}".splitlines()[0]) from None
+    except RecursionError:  # PyYAML's pure-Python parser, nested past Python's stack
+        raise SpecError(f"nests more than {MAX_DEPTH} levels deep") from None
 
 
 @functools.cache

@@ -186,8 +186,11 @@ def test_a_net_too_big_for_memory_is_refused_before_allocating(tmp_path):
 
 
 def test_the_memory_limit_is_a_setting(tmp_path):
-    (tmp_path / "c.yaml").write_text("limits: {memory_bytes: 1000}\n")
-    one_line_error(nngrad_cli("run", RELU, "--config", tmp_path / "c.yaml"), "running ")
+    # the run of a 50-400-10 net at batch 256 holds about 5 MB; its NPZ is read in place
+    assert nngrad_cli("init", 50, 400, 10, "--batch", 256, "-o", tmp_path / "net.npz").returncode == 0
+    (tmp_path / "c.yaml").write_text("limits: {memory_bytes: 1000000}\n")
+    one_line_error(nngrad_cli("run", tmp_path / "net.npz", "--config", tmp_path / "c.yaml"),
+                   "running ")
 
 
 def test_a_memory_error_that_still_happens_is_exit_2_with_the_size(tmp_path):
@@ -234,3 +237,31 @@ def test_the_readme_names_every_exit_status():
     text = (REPO / "README.md").read_text()
     for status in ("| 0 |", "| 1 |", "| 2 |", "| 70 |", "| 129 |", "| 130 |", "| 141 |", "| 143 |"):
         assert status in text, status
+
+
+def test_the_default_memory_limit_of_yaml_reading_is_the_configured_one():
+    from nngrad.config import load_config
+    from nngrad.yamlread import DEFAULT_MEMORY_LIMIT
+
+    assert load_config(None)["limits"]["memory_bytes"] == DEFAULT_MEMORY_LIMIT
+
+
+def test_a_yaml_spec_whose_reading_would_pass_the_memory_limit_is_refused_first(tmp_path):
+    (tmp_path / "c.yaml").write_text("limits: {memory_bytes: 1000000}\n")
+    spec = SAMPLES / "03_mnist_columns.yaml"  # about 25,000 numbers: 3 MB at 128 bytes each
+    proc = nngrad_cli("run", spec, "--config", tmp_path / "c.yaml")
+    one_line_error(proc, "values, whose reading as YAML would need about")
+    assert "limits.memory_bytes" in proc.stderr
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["rows lifted", "a node per number"])
+def test_the_yaml_memory_estimate_counts_every_value(tmp_path, quoted):
+    rows = "".join(f"  - [{i}.5, {i}.25]\n" for i in range(2000))  # 4,000 numbers
+    text = ('loss: "mse"\n' if quoted else "loss: mse\n") + "X:\n" + rows
+    per_value = 512 if quoted else 128
+    path = tmp_path / "net.yaml"
+    path.write_text(text)
+    with pytest.raises(nngrad.SpecError, match="values, whose reading"):
+        nngrad.load(path, memory_limit=4000 * per_value // 2)
+    with pytest.raises(nngrad.SpecError, match="the spec has no"):  # read, then found wanting
+        nngrad.load(path, memory_limit=4000 * per_value * 2)

@@ -56,8 +56,9 @@ def test_billion_laughs_is_refused_without_expanding(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["[" * 30000 + "]" * 30000, "X:\n" + "- " * 30000 + "1\n",
-                                  "X:\n" + "".join(" " * i + "- \n" for i in range(0, 3000, 2))],
-                         ids=["brackets", "dashes", "indents"])
+                                  "X:\n" + "".join(" " * i + "- \n" for i in range(0, 3000, 2)),
+                                  "# " + "]" * 40000 + "\nX: " + "[" * 30000 + "]" * 30000],
+                         ids=["brackets", "dashes", "indents", "brackets after a comment of ]"])
 def test_deep_nesting_is_refused_before_libyaml_parses_it(tmp_path, text):
     (tmp_path / "deep.yaml").write_text(text)
     proc = cli("run", tmp_path / "deep.yaml")

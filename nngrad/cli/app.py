@@ -79,7 +79,8 @@ def settings_from(path: str | None) -> dict:
 def read_limits(settings: dict) -> dict:
     """The loaders' keyword arguments for the settings' read limits."""
     limits = settings["limits"]
-    return {"limit": limits["npz_bytes"], "read_limit": limits["read_bytes"]}
+    return {"limit": limits["npz_bytes"], "read_limit": limits["read_bytes"],
+            "memory_limit": limits["memory_bytes"]}
 
 
 def guard_run_memory(net, settings: dict, title: str, **run_options) -> None:

@@ -6,11 +6,10 @@ import math
 
 import click
 
-from ..config import MAX_DIRECTIONS
-from ..errors import NngradError
+from ..config import RANGES
+from ..errors import NngradError, size_text
 
 SEEDS = click.IntRange(0, 2 ** 32 - 1)  # what numpy's RandomState takes
-DIRECTIONS = click.IntRange(1, MAX_DIRECTIONS)
 
 
 class Finite(click.FloatRange):
@@ -27,14 +26,8 @@ class Finite(click.FloatRange):
 
 POSITIVE = Finite(min=0, min_open=True)
 NON_NEGATIVE = Finite(min=0)
-
-
-def size_text(n: float) -> str:
-    """``4.3 GiB``, ``512 bytes``: a byte count for a person."""
-    units, k = ("bytes", "KiB", "MiB", "GiB", "TiB"), 0
-    while n >= 1024 and k < len(units) - 1:
-        n, k = n / 1024, k + 1
-    return f"{n:,.0f} bytes" if k == 0 else f"{n:.1f} {units[k]}"
+EPS = Finite(*RANGES[("check", "eps")])  # an option's range is its setting's
+DIRECTIONS = click.IntRange(*RANGES[("check", "directions")])
 
 
 def guard_memory(needed: int, limit: int, what: str) -> None:

@@ -8,14 +8,14 @@ import click
 
 from .app import (EXAMPLES, cli, guard_run_memory, read_limits, settings_from, spec_source,
                   stdout_console)
-from .options import DIRECTIONS, NON_NEGATIVE, POSITIVE, SEEDS
+from .options import DIRECTIONS, EPS, NON_NEGATIVE, SEEDS
 
 
 @cli.command(epilog=EXAMPLES)
 @click.argument("spec")
 @click.option("--mode", type=click.Choice(["auto", "full", "fast"]), default=None,
               help="full: every parameter; fast: random directions; auto (default): by size.")
-@click.option("--eps", type=POSITIVE, default=None,
+@click.option("--eps", type=EPS, default=None,
               help="Step of the central differences (configs: check.eps).")
 @click.option("--rtol", type=NON_NEGATIVE, default=None,
               help="Relative tolerance (configs: tolerances).")
