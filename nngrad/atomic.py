@@ -135,7 +135,7 @@ def write_all(outputs: list) -> None:
             tmp, f = _temp_beside(real, "wb", path)
             staged.append((path, real, tmp))
             with f:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+                f.write(data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data)
                 _finish(f)
     except BaseException as e:
         raise _failed(e, [t for _, _, t in staged], path) from None
@@ -168,7 +168,8 @@ def _temp_beside(real: str, mode: str, shown: str):
         except OSError as e:
             raise OutputError(f"cannot be written: {e.strerror or e}", file=shown) from None
         _LIVE.add(tmp)
-    return tmp, os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"}))
+    text = {"encoding": "utf-8", "errors": "surrogateescape"}  # a file name keeps its own bytes
+    return tmp, os.fdopen(fd, mode, **({} if "b" in mode else text))
 
 
 def _finish(f) -> None:

@@ -125,7 +125,9 @@ def npz_bytes(members: dict) -> bytes:
 
 def write_text_or_bytes(path: str, data) -> None:
     """Write ``data`` (str: YAML, bytes: NPZ) to ``path`` atomically; ``-`` is standard output,
-    where the text goes as the UTF-8 it is (not in the stream's encoding)."""
+    where the text goes as the UTF-8 it is (not in the stream's encoding). A file name in the
+    text (a header) keeps the bytes it had on the command line."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     if path == "-":
         if isinstance(data, bytes):
             raise NngradError("an NPZ cannot be written to standard output; give a file name",
@@ -134,10 +136,10 @@ def write_text_or_bytes(path: str, data) -> None:
         if write_bytes is None:
             sys.stdout.write(data)
         else:
-            write_bytes(data.encode("utf-8"))
+            write_bytes(raw)
         return
     with atomic_write(path, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
+        f.write(raw)
 
 
 def write_spec(spec: dict, path: str, header: list[str] = ()) -> None:

@@ -93,6 +93,35 @@ def test_a_closed_standard_input_is_exit_2():
     one_line_error(proc, "standard input")
 
 
+def test_a_full_standard_error_changes_no_outcome(tmp_path):
+    with open("/dev/full", "w") as full:
+        refused = subprocess.run([*NNGRAD, "run", tmp_path / "missing.yaml"], stderr=full)
+        stepped = subprocess.run([*NNGRAD, "step", MAZUR, "--lr", "0.5", "-o", tmp_path / "o.yaml"],
+                                 stderr=full)
+    assert refused.returncode == 2 and stepped.returncode == 0
+    assert nngrad.load(tmp_path / "o.yaml").layers[0].W[0, 0] != 0.15
+
+
+def test_a_standard_error_whose_reader_left_changes_no_outcome(tmp_path):
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.run([*NNGRAD, "step", MAZUR, "--lr", "0.5", "-o", tmp_path / "o.yaml"],
+                          stderr=write)
+    os.close(write)
+    assert proc.returncode == 0 and (tmp_path / "o.yaml").exists()
+
+
+def test_a_spec_written_to_an_ascii_standard_output_keeps_its_utf8(tmp_path):
+    spec = tmp_path / "café.yaml"  # convert names it in its header; step keeps the comment
+    spec.write_text("# café · σ weights\n" + open(MAZUR).read(), encoding="utf-8")
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
+           "PYTHONIOENCODING": ""}
+    for args in (("step", spec, "--lr", "0.5", "-o", "-"), ("convert", spec, "-")):
+        proc = subprocess.run([*NNGRAD, *map(str, args)], capture_output=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert ("# café · σ weights\n" if args[0] == "step" else "café.yaml").encode() in proc.stdout
+
+
 def test_a_closed_standard_error_still_gives_the_exit_status(tmp_path):
     proc = subprocess.run([*NNGRAD, "run", tmp_path / "missing.yaml"], preexec_fn=_closing(2),
                           capture_output=False, stdout=subprocess.PIPE)
@@ -127,6 +156,33 @@ def test_a_signal_during_step_exits_128_plus_it_and_leaves_the_spec(big_npz, sig
     assert big_npz.read_bytes() == before and os.listdir(big_npz.parent) == ["big.npz"]
 
 
+SIGNAL_AT = """
+import os, signal
+import nngrad.atomic as atomic
+original = getattr(atomic, {at!r})
+def at(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)
+    return original(*args, **kwargs)
+setattr(atomic, {at!r}, at)
+"""
+
+
+@pytest.mark.parametrize("at,written", [("_finish", False), ("_commit", True)],
+                         ids=["while the temp file is written", "while it is renamed"])
+def test_a_sigterm_at_each_stage_of_a_write(tmp_path, at, written):
+    # the signal is sent from inside the writer, so that it lands where the test says
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(SIGNAL_AT.format(at=at))
+    spec = tmp_path / "net.yaml"
+    spec.write_text(open(MAZUR).read())
+    proc = nngrad_cli("step", spec, "--lr", "0.5", "--in-place",
+                      env={**os.environ, "PYTHONPATH": str(tmp_path / "hook")})
+    assert proc.returncode == 143 and "Traceback" not in proc.stderr
+    assert sorted(os.listdir(tmp_path)) == ["hook", "net.yaml"]
+    assert (spec.read_text() != open(MAZUR).read()) == written
+    assert ("stopped by a signal after writing" in proc.stderr) == written
+
+
 def test_a_sigterm_while_the_spec_is_written_leaves_no_temp_file_and_a_whole_spec(big_npz):
     before = big_npz.read_bytes()
     proc = _started_step(big_npz, "--in-place")
@@ -149,6 +205,8 @@ def test_a_sigterm_while_the_spec_is_written_leaves_no_temp_file_and_a_whole_spe
     (["step", MAZUR, "--lr", "0.1", "--momentum", "nan", "-o", "o.yaml"], "'--momentum'"),
     (["check", MAZUR, "--eps", "inf"], "'--eps': 'inf' is not a finite number"),
     (["check", MAZUR, "--eps", "0"], "'--eps'"),
+    (["check", MAZUR, "--eps", "5"], "'--eps'"),
+    (["check", MAZUR, "--eps", "1e-310"], "'--eps'"),
     (["check", MAZUR, "--rtol", "nan"], "'--rtol'"),
     (["check", MAZUR, "--atol", "nan"], "'--atol'"),
     (["check", MAZUR, "--atol", "-1e-9"], "'--atol'"),
@@ -265,3 +323,15 @@ def test_the_yaml_memory_estimate_counts_every_value(tmp_path, quoted):
         nngrad.load(path, memory_limit=4000 * per_value // 2)
     with pytest.raises(nngrad.SpecError, match="the spec has no"):  # read, then found wanting
         nngrad.load(path, memory_limit=4000 * per_value * 2)
+
+
+def test_a_file_name_the_c_locale_cannot_decode_is_shown_and_written_as_its_bytes(tmp_path):
+    spec = tmp_path / "café.yaml"
+    spec.write_text(open(MAZUR).read())
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0",
+           "PYTHONIOENCODING": ""}
+    shown = subprocess.run([*NNGRAD, "explain", str(spec)], capture_output=True, env=env)
+    written = subprocess.run([*NNGRAD, "convert", str(spec), str(tmp_path / "out.yaml")],
+                             capture_output=True, env=env)
+    assert shown.returncode == 0 and shown.stdout.startswith(str(spec).encode())
+    assert written.returncode == 0 and "café.yaml" in (tmp_path / "out.yaml").read_text()

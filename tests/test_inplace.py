@@ -226,6 +226,35 @@ def test_an_append_only_folder_reports_the_temp_file_it_could_not_remove(tmp_pat
     assert len(left) == 1 and f"the temp file {folder / left[0]} could not be removed" in proc.stderr
 
 
+def test_an_append_only_folder_with_a_hard_linked_spec_is_written_and_warns(tmp_path):
+    folder = tmp_path / "log"
+    folder.mkdir()
+    spec = folder / "net.yaml"
+    shutil.copy(MAZUR, spec)
+    os.link(spec, folder / "other.yaml")
+    chattr("+a", folder)
+    try:
+        proc = step_in_place(spec)
+        left = sorted(os.listdir(folder))
+    finally:
+        subprocess.run(["chattr", "-a", str(folder)])
+    assert proc.returncode == 0 and "was written, but the temp file" in proc.stderr
+    assert w11(spec) != 0.15 and (folder / "other.yaml").read_bytes() == spec.read_bytes()
+    assert len(left) == 3  # the spec, its other name, and the temp file named in the warning
+
+
+def test_a_writable_file_of_another_owner_is_copied_into_keeping_owner_and_inode(shared_dir):
+    target = os.path.join(shared_dir, "net.yaml")
+    shutil.copy(MAZUR, target)
+    os.chmod(target, 0o666)  # root's, but anyone may write it
+    before = os.stat(target)
+    proc = as_nobody(("step", "net.yaml", "--lr", 0.5, "--in-place"), cwd=shared_dir)
+    assert proc.returncode == 0, proc.stderr
+    after = os.stat(target)
+    assert (after.st_ino, after.st_uid, after.st_gid) == (before.st_ino, 0, before.st_gid)
+    assert w11(target) != 0.15 and sorted(os.listdir(shared_dir)) == ["net.yaml"]
+
+
 # --- the writer itself ------------------------------------------------------------------------
 
 def test_write_all_writes_nothing_when_one_output_cannot_be_staged(tmp_path):

@@ -225,7 +225,7 @@ def test_compare_warns_where_nngrads_own_results_overflowed():
     assert not report.agree and json.dumps(report.to_dict(), allow_nan=False)
 
 
-def test_check_of_a_net_whose_gradient_overflows_is_valid_json_exit_1_without_warnings(tmp_path):
+def test_check_of_a_net_whose_gradient_overflows_is_valid_json_exit_1_and_says_so(tmp_path):
     # Z1 = 1e152 is finite, but dW1 = X^T dZ1 = 1e157 * 1e152 is inf, and so is its difference
     (tmp_path / "net.yaml").write_text("X: [[1e157]]\nT: [[0]]\nloss: half_sse\nlayers:\n"
                                        "  - W: [[1e-5]]\n    activation: identity\n")

@@ -99,6 +99,8 @@ def test_explicit_tags_are_built_by_the_same_rules(text, value):
     ("!!float nan", "'nan' is not a valid float"),
     ("!!bool yes", "'yes' is not a valid bool (YAML 1.2 booleans are true and false)"),
     ("!!null x", "'x' is not a valid null"),
+    ("!!int 1.5", "'1.5' is not a valid int; it is a YAML 1.2 float: leave out the tag !!int"),
+    ("!!float 0x1F", "'0x1F' is not a valid float; it is a YAML 1.2 int: leave out the tag"),
 ])
 def test_explicit_tags_refuse_what_yaml12_does_not_allow(text, fragment):
     assert fragment in refusal(f"v: {text}\n")

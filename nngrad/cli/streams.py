@@ -18,6 +18,7 @@ full or closed standard error never changes an outcome.
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 
@@ -53,7 +54,9 @@ class GuardedStream:
         try:
             return self._write(text)
         except UnicodeEncodeError:
-            return self._attempt(self._write, _ascii(text, self._stream))
+            encoding = getattr(self._stream, "encoding", None) or "ascii"
+            self._attempt(self.write_bytes, text.translate(ASCII).encode(encoding, _FALLBACK))
+            return len(text)
         except OSError as e:
             return self._fail(e, len(text))
 
@@ -155,6 +158,13 @@ def _is_open(fd: int) -> bool:
     return True
 
 
-def _ascii(text: str, stream) -> str:
-    encoding = getattr(stream, "encoding", None) or "ascii"
-    return text.translate(ASCII).encode(encoding, "replace").decode(encoding)
+def _fallback(error: UnicodeEncodeError):
+    """What the stream's encoding cannot hold: a file name's byte that the locale could not
+    decode (a surrogate) as that byte again, anything else as ``?``."""
+    chars = error.object[error.start:error.end]
+    return bytes(ord(c) - 0xDC00 if 0xDC80 <= ord(c) <= 0xDCFF else ord("?") for c in chars), \
+        error.end
+
+
+_FALLBACK = "nngrad-ascii"
+codecs.register_error(_FALLBACK, _fallback)
