@@ -234,7 +234,7 @@ def test_settings_out_of_range_name_the_key(tmp_path, setting, fragment):
     (tmp_path / "c.yaml").write_text(setting + "\n")
     proc = nngrad_cli("check", MAZUR, "--config", tmp_path / "c.yaml")
     one_line_error(proc, fragment)
-    assert len(proc.stderr) < 300
+    assert len(proc.stderr.replace(str(tmp_path), "")) < 300
 
 
 def test_a_net_too_big_for_memory_is_refused_before_allocating(tmp_path):
@@ -288,7 +288,7 @@ def test_a_very_long_value_in_an_error_is_cut(tmp_path):
         open(MAZUR).read().replace("activation: sigmoid", "activation: " + "x" * 5000, 1))
     proc = nngrad_cli("run", tmp_path / "net.yaml")
     one_line_error(proc, "characters)")
-    assert len(proc.stderr) < 500
+    assert len(proc.stderr.replace(str(tmp_path), "")) < 500
 
 
 def test_the_readme_names_every_exit_status():

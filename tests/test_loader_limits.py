@@ -279,7 +279,7 @@ def test_an_integer_too_big_for_a_float_is_one_line_exit_2(tmp_path):
     (tmp_path / "mine.json").write_text('{"dW1": %s}' % ("9" * 4000))
     proc = cli("compare", SAMPLES / "04_mazur.yaml", tmp_path / "mine.json")
     one_line_exit_2(proc, b"dW1: is 9999")
-    assert len(proc.stderr) < 200
+    assert len(proc.stderr.replace(bytes(tmp_path), b"")) < 200
 
 
 # --- fuzz ----------------------------------------------------------------------------------------------

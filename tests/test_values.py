@@ -99,7 +99,8 @@ def test_an_alpha_past_float32_is_refused_in_a_float32_spec():
 
 
 def test_a_huge_yaml_alpha_is_exit_2_naming_its_place(tmp_path):
-    proc = cli("run", spec_file(tmp_path, act=f"{{name: leaky_relu, alpha: {HUGE}}}"))
+    spec_file(tmp_path, act=f"{{name: leaky_relu, alpha: {HUGE}}}")
+    proc = cli("run", "net.yaml", cwd=tmp_path)  # a short name: the line's length is the message's
     assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1
     assert ":6: layer 1 activation.alpha: is 1000" in proc.stderr and len(proc.stderr) < 200
 
@@ -116,7 +117,7 @@ def test_an_npz_activation_parameter_of_thousands_of_digits_is_not_a_finite_numb
              activations=np.array([f"leaky_relu:{HUGE * 10}"]), loss=np.array("mse"))
     proc = cli("run", tmp_path / "net.npz")
     assert proc.returncode == 2 and "is not a finite number" in proc.stderr
-    assert len(proc.stderr) < 300
+    assert len(proc.stderr.replace(str(tmp_path), "")) < 300
 
 
 def test_a_python_int_past_the_float_range_in_x_names_its_entry():
@@ -145,13 +146,15 @@ def test_a_long_value_is_quoted_cut(kw):
 def test_a_long_name_in_a_gradients_file_is_quoted_cut(tmp_path):
     np.savez(tmp_path / "mine.npz", **{"dw" * 2500: np.ones((2, 1))})
     proc = cli("compare", spec_file(tmp_path), tmp_path / "mine.npz")
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and len(proc.stderr) < 300
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert len(proc.stderr.replace(str(tmp_path), "")) < 300
     assert "is not a gradient of this network" in proc.stderr
 
 
 def test_a_long_activation_name_is_one_short_cli_line(tmp_path):
     proc = cli("run", spec_file(tmp_path, act="q" * 5000))
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and len(proc.stderr) < 300
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert len(proc.stderr.replace(str(tmp_path), "")) < 300
 
 
 # 4. compare with gradients near the float range
