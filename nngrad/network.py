@@ -15,6 +15,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS, ALIASES
 from .errors import SpecError, quoted
+from .shapes import check_b, check_targets, check_w, dims, rows
 from .values import array, choice, real, shown
 from .losses import LOSSES, REDUCTIONS
 
@@ -74,15 +75,6 @@ class Network:
         return rows(self.X, self.layout).shape[0]
 
 
-def rows(a: np.ndarray, layout: str) -> np.ndarray:
-    """``a`` in the rows layout (a transposed view for columns); its own inverse."""
-    return a if layout == "rows" else a.T
-
-
-def _shape(rows_shape: tuple, layout: str) -> tuple:
-    return tuple(rows_shape) if layout == "rows" else tuple(reversed(rows_shape))
-
-
 _set = object.__setattr__  # a frozen Network's fields, each set once by _validate
 
 
@@ -93,10 +85,6 @@ def _named(spec, path, what) -> tuple[str, dict]:
             raise SpecError(f"a {what} written as a mapping needs a 'name'", path=path)
         return spec["name"], {k: v for k, v in spec.items() if k != "name"}
     return spec, {}
-
-
-def _dims(n_rows: int, n_cols: int, layout: str) -> str:
-    return str(_shape((n_rows, n_cols), layout)).replace("'", "")
 
 
 def _validate(net: Network) -> None:
@@ -114,20 +102,15 @@ def _validate(net: Network) -> None:
     X = array(net.X, ("X",), dtype)
     if X.ndim != 2:
         raise SpecError(f"is {X.ndim}-D with shape {X.shape}; it must be 2-D, "
-                        f"{_dims('m', 'n0', layout)} in the {layout} layout "
+                        f"{dims('m', 'n0', layout)} in the {layout} layout "
                         f"(one example is written [[...]])", path=("X",))
     _set(net, "X", X)
     if not isinstance(net.layers, (list, tuple)) or not net.layers:
         raise SpecError("must be a non-empty list of layers", path=("layers",))
     layers, n_in = [], X.shape[1] if layout == "rows" else X.shape[0]
+    Ws = [getattr(spec, "W", None) for spec in net.layers]  # as given, for the layout hint
     for i, spec in enumerate(net.layers):
-        try:
-            layers.append(_layer(spec, i, n_in, layout, dtype))
-        except SpecError as e:
-            if e.path == ("layers", i, "W") and _chain_fits(X, net.layers, _other(layout)):
-                e.message += (f"; X and every W fit the {_other(layout)} layout: "
-                              f"did you mean `layout: {_other(layout)}`?")
-            raise
+        layers.append(_layer(spec, i, n_in, layout, dtype, X, Ws))
         n_in = rows(layers[-1].W, layout).shape[1]
     _set(net, "layers", tuple(layers))
     _set(net, "T", _targets(net, layers[-1], loss_name))
@@ -148,27 +131,20 @@ def _reduction(net: Network, loss: str, loss_opts: dict) -> str:
     return given[0] if given else LOSSES[loss].reduction
 
 
-def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
+def _layer(spec, i: int, n_in: int, layout: str, dtype: str, X, Ws: list) -> Layer:
     path = ("layers", i)
     if not isinstance(spec, Layer):
         raise SpecError(f"is a {type(spec).__name__}, not an nngrad.Layer", path=path)
     W = array(spec.W, (*path, "W"), dtype)
-    feeds = "X" if i == 0 else f"A{i}"
     if W.ndim != 2:
         raise SpecError(f"is {W.ndim}-D with shape {W.shape}; it must be 2-D, "
-                        f"{_dims(n_in, 'n_out', layout)} in the {layout} layout", path=(*path, "W"))
-    Wr = rows(W, layout)
-    if Wr.shape[0] != n_in:
-        raise SpecError(_w_mismatch(W, n_in, feeds, layout), path=(*path, "W"))
-    n_out = Wr.shape[1]
+                        f"{dims(n_in, 'n_out', layout)} in the {layout} layout", path=(*path, "W"))
+    check_w(W, i, n_in, layout, X, Ws)
     if spec.b is None:
-        b = np.zeros(n_out, dtype=dtype)
+        b = np.zeros(rows(W, layout).shape[1], dtype=dtype)
     else:
         b = array(spec.b, (*path, "b"), dtype)
-        allowed = [(n_out,), _shape((1, n_out), layout)]
-        if b.shape not in allowed:
-            raise SpecError(f"is {b.shape}; with W{i + 1} {W.shape} it must be "
-                            f"{allowed[0]} or {allowed[1]} in the {layout} layout", path=(*path, "b"))
+        check_b(b, W, i, layout)
     name, params = _named(spec.activation, (*path, "activation"), "activation")
     name = ALIASES.get(name, name) if isinstance(name, str) else name
     name = choice(name, ACTIVATIONS, (*path, "activation"), "activation")
@@ -188,32 +164,6 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str) -> Layer:
     return Layer(W, b, name, params)
 
 
-def _w_mismatch(W, n_in, feeds, layout) -> str:
-    msg = (f"is {W.shape}, but {feeds} has {_count(n_in, 'feature')}, so in the {layout} layout "
-           "it must be ")
-    if rows(W, _other(layout)).shape[0] == n_in:
-        return msg + f"{W.T.shape}: did you mean its transpose?"
-    return msg + _dims(n_in, "n_out", layout)
-
-
-def _other(layout: str) -> str:
-    return "columns" if layout == "rows" else "rows"
-
-
-def _chain_fits(X, layers, layout: str) -> bool:
-    """Whether X and every W chain together in ``layout`` (for a hint; no other check)."""
-    n = rows(X, layout).shape[1]
-    for layer in layers:
-        try:
-            shape = np.shape(layer.W) if isinstance(layer, Layer) else ()
-        except ValueError:  # ragged
-            return False
-        if len(shape) != 2 or _shape(shape, layout)[0] != n:
-            return False
-        n = _shape(shape, layout)[1]
-    return True
-
-
 def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
     layout, X = net.layout, net.X
     m = rows(X, layout).shape[0]
@@ -225,29 +175,17 @@ def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
     if loss == "cross_entropy":
         labels = array(net.T, ("T",), np.float64, "class labels or one-hot rows")
         if labels.ndim == 1:
-            return _labels(labels, m, n_out)
+            check_targets(labels, m, n_out, layout, L, labels=True)
+            return _labels(labels, n_out)
     T = array(net.T, ("T",), net.dtype)
-    need = _shape((m, n_out), layout)
-    if T.shape != need:
-        hint = ": did you mean its transpose?" if T.shape == need[::-1] else \
-            " (write one row per example, as [[...], ...])" if layout == "rows" and T.ndim == 1 \
-            and T.size == m * n_out else ""
-        raise SpecError(f"is {T.shape}; the output A{L} is {need} in the {layout} layout "
-                        f"({_count(m, 'example')}, {_count(n_out, 'output')}), and T must match "
-                        f"it{hint}", path=("T",))
+    check_targets(T, m, n_out, layout, L, labels=False)
     if loss == "bce" and ((T < 0) | (T > 1)).any():
         bad = tuple(int(i) for i in np.argwhere((T < 0) | (T > 1))[0])
         raise SpecError(f"is {T[bad]}; bce needs targets in [0, 1]", path=("T", *bad))
     return T
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _labels(T: np.ndarray, m: int, n_classes: int) -> np.ndarray:
-    if T.shape != (m,):
-        raise SpecError(f"holds {T.shape[0]} class labels, but X has {m} examples", path=("T",))
+def _labels(T: np.ndarray, n_classes: int) -> np.ndarray:
     bad = np.flatnonzero((T != np.round(T)) | (T < 0) | (T >= n_classes))
     if bad.size:
         raise SpecError(f"is {T[bad[0]]}; a class label must be an integer from 0 to {n_classes - 1}",

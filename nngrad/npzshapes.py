@@ -8,7 +8,8 @@ refused as it would be later, and X against W1, the chain of W's, each b, and T 
 and the output width are checked in the ``layout`` given.
 
 The check raises only the error ``Network`` would raise first, and only when that is a shape
-error; its message is Network's, and says that the shapes came from the headers. It stops, and
+error: both apply the rules of ``shapes``, so the message is Network's, and says that the
+shapes came from the headers. It stops, and
 leaves the rest to the full validation after the arrays are read, at anything it cannot judge
 from a header: a name Network would refuse first, a member of strings where numbers belong, an
 empty array or a wrong rank. Values are unknown here, so a spec with both a non-finite number and
@@ -22,8 +23,8 @@ import numpy as np
 from .activations import ACTIVATIONS, ALIASES
 from .errors import SpecError
 from .losses import LOSSES, REDUCTIONS
-from .network import (DTYPES, LAYOUTS, _chain_fits, _count, _other, _shape, _w_mismatch,
-                      rows)
+from .network import DTYPES, LAYOUTS
+from .shapes import check_b, check_targets, check_w, rows
 
 STRINGS = ("activations", "loss", "layout", "reduction", "dtype")
 FROM_HEADERS = " (the shapes as the NPZ's .npy headers declare them; no array was read)"
@@ -61,51 +62,24 @@ def _check(*, X, T, layers, loss, layout="rows", dtype="float64", reduction=None
             or (reduction is not None and reduction not in REDUCTIONS) or not layers \
             or not _judged(X, 2):
         return
-    n_in, last = rows(X, layout).shape[1], None
+    n_in, last, Ws = rows(X, layout).shape[1], None, [layer.W for layer in layers]
     for i, layer in enumerate(layers):
         W, b = layer.W, layer.b
         if not _judged(W, 2):
             return
-        if rows(W, layout).shape[0] != n_in:
-            message = _w_mismatch(W, n_in, "X" if i == 0 else f"A{i}", layout)
-            if _chain_fits(X, layers, _other(layout)):  # as Network hints it
-                message += (f"; X and every W fit the {_other(layout)} layout: "
-                            f"did you mean `layout: {_other(layout)}`?")
-            raise SpecError(message, path=("layers", i, "W"))
+        check_w(W, i, n_in, layout, X, Ws)
         n_in = rows(W, layout).shape[1]
         if b is not None:
             if not _judged(b):
                 return
-            allowed = [(n_in,), _shape((1, n_in), layout)]
-            if b.shape not in allowed:
-                raise SpecError(f"is {b.shape}; with W{i + 1} {W.shape} it must be "
-                                f"{allowed[0]} or {allowed[1]} in the {layout} layout",
-                                path=("layers", i, "b"))
+            check_b(b, W, i, layout)
         last = _activation(layer.activation)
         if last is None:
             return
     if (loss == "cross_entropy" and last != "softmax") or not _judged(T):
         return
-    _targets(T, rows(X, layout).shape[0], n_in, layout, len(layers), loss)
-
-
-def _targets(T, m: int, n_out: int, layout: str, L: int, loss: str) -> None:
-    """T against the batch and the output width, as ``network._targets`` words it."""
-    if loss == "cross_entropy" and T.ndim == 1:
-        if T.shape != (m,):
-            raise SpecError(f"holds {T.shape[0]} class labels, but X has {m} examples",
-                            path=("T",))
-        return
-    need = _shape((m, n_out), layout)
-    if T.shape != need:
-        hint = ""
-        if T.shape == need[::-1]:
-            hint = ": did you mean its transpose?"
-        elif T.ndim == 1 and T.size == m * n_out:
-            hint = " (write one row per example, as [[...], ...])" if layout == "rows" else ""
-        raise SpecError(f"is {T.shape}; the output A{L} is {need} in the {layout} layout "
-                        f"({_count(m, 'example')}, {_count(n_out, 'output')}), and T must match "
-                        f"it{hint}", path=("T",))
+    check_targets(T, rows(X, layout).shape[0], n_in, layout, len(layers),
+                  labels=loss == "cross_entropy" and T.ndim == 1)
 
 
 def _judged(a, ndim: int | None = None) -> bool:
