@@ -10,7 +10,7 @@ from conftest import REPO
 
 CORE = ["activations", "losses", "network", "core", "gradcheck", "comparison", "diagnose",
         "report", "equations", "notation", "rules", "chainrule", "shapewalk", "descent", "initspec",
-        "errors"]
+        "errors", "values", "shapes"]
 NO_IO = {"os", "sys", "io", "pathlib", "shutil", "subprocess", "tempfile", "builtins"}
 
 
