@@ -28,6 +28,7 @@ from .errors import SpecError
 from .npzread import NPY_MAGIC, ZIP_MAGIC, stream_limit
 
 DEFAULT_READ_LIMIT = 256 << 20  # as configs/default.yaml: limits.read_bytes
+DEFAULT_MEMORY_LIMIT = 4 << 30  # as configs/default.yaml: limits.memory_bytes
 CHUNK = 1 << 20
 
 

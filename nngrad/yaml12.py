@@ -35,10 +35,10 @@ _BOOL_WORDS = {**dict.fromkeys(("true", "True", "TRUE"), True),
 _NULL_WORDS = ("", "~", "null", "Null", "NULL")
 _WORDS = {**dict.fromkeys(_NULL_WORDS, NULL), **dict.fromkeys(_BOOL_WORDS, BOOL),
           **dict.fromkeys(_SPECIAL, FLOAT)}
-_NUMBER_11 = re.compile(r"""(?x)  # PyYAML's YAML 1.1 int and float, less .inf and .nan
+_NUMBER_11 = r"""(?x)  # PyYAML's YAML 1.1 int and float, less .inf and .nan; compiled on use
     [-+]?0b[0-1_]+ | [-+]?0[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
     | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+ | [-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?
-    | \.[0-9][0-9_]*(?:[eE][-+][0-9]+)? | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*""")
+    | \.[0-9][0-9_]*(?:[eE][-+][0-9]+)? | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"""
 
 
 def resolve(value: str) -> str:
@@ -52,7 +52,7 @@ def resolve(value: str) -> str:
         return tag
     if _BASED.match(value):
         return PLAIN_INT
-    if value[0] in "+-.0123456789" and _NUMBER_11.fullmatch(value):
+    if value[0] in "+-.0123456789" and re.fullmatch(_NUMBER_11, value):  # re caches it
         return YAML11
     return STR
 

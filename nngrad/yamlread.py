@@ -14,13 +14,13 @@ from __future__ import annotations
 import functools
 
 from .errors import SpecError, size_text
+from .sources import DEFAULT_MEMORY_LIMIT
 from .yamlguard import MAX_DEPTH, depth_guard
 from .yaml12 import PLAIN_FLOAT_TAG, PREFIX, STR, Invalid, scalar_value, short_tag
 from .yaml12 import resolve as resolve_plain
 from .yamlrows import lift, numbers_of, restore, row_line
 
 
-DEFAULT_MEMORY_LIMIT = 4 << 30  # as configs/default.yaml: limits.memory_bytes
 # bytes a value costs while it is read (measured with tracemalloc: 125 and 366), rounded up
 LIFTED_BYTES, NODE_BYTES = 128, 512
 

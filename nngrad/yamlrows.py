@@ -22,8 +22,8 @@ _SPACE = r"[ \t\r\n]*"  # YAML's white space and line breaks; not Python's wider
 # possessive repeats (*+): nothing given back could match, and no state is kept per item
 _ITEMS = rf"{{s}}(?:{PLAIN_FLOAT}){{s}}(?:,{{s}}(?:{PLAIN_FLOAT}){{s}})*+(?:,{{s}})?"
 _ROW = re.compile(_ITEMS.format(s=_SPACE))
-_MATRIX = re.compile(rf"{_SPACE}\[{_ROW.pattern}\]{_SPACE}(?:,{_SPACE}\[{_ROW.pattern}\]{_SPACE})*+"
-                     rf"(?:,{_SPACE})?")
+_MATRIX = (rf"{_SPACE}\[{_ROW.pattern}\]{_SPACE}(?:,{_SPACE}\[{_ROW.pattern}\]{_SPACE})*+"
+           rf"(?:,{_SPACE})?")  # compiled on first use (re caches it): a millisecond of start-up
 # a row of a block, on its line: "- [floats]  # a comment", which may hold only what YAML allows
 _LINE = rf"- +\[{_ITEMS.format(s='[ ]*')}\](?:[ ]+#[\t\x20-\x7e]*|[ ]*)\r?(?=\n|\Z)" \
     .replace("[ ]", "[ \t]")
@@ -161,7 +161,7 @@ def _flows(text: str, raw, at, whole: bool) -> list:
         j = k + 1
         while j + 1 < len(at) and opens[j] and closes[j + 1]:
             j += 2
-        if j < len(at) and closes[j] and leads[k] and _MATRIX.fullmatch(text, at[k] + 1, at[j]):
+        if j < len(at) and closes[j] and leads[k] and re.compile(_MATRIX).fullmatch(text, at[k] + 1, at[j]):
             rows = _rows([text[at[i] + 1:at[i + 1]] for i in range(k + 1, j, 2)])
             out.append(Lifted(text, at[k], at[j] + 1, "flow", rows))
             taken[k + 1:j] = b"\x01" * (j - k - 1)

@@ -299,7 +299,7 @@ def test_the_readme_names_every_exit_status():
 
 def test_the_default_memory_limit_of_yaml_reading_is_the_configured_one():
     from nngrad.config import load_config
-    from nngrad.yamlread import DEFAULT_MEMORY_LIMIT
+    from nngrad.sources import DEFAULT_MEMORY_LIMIT
 
     assert load_config(None)["limits"]["memory_bytes"] == DEFAULT_MEMORY_LIMIT
 

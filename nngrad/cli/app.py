@@ -76,20 +76,24 @@ def settings_from(path: str | None) -> dict:
     return load_config(path)
 
 
-def read_limits(settings: dict) -> dict:
-    """The loaders' keyword arguments for the settings' read limits."""
+def read_limits(settings: dict | None) -> dict:
+    """The loaders' keyword arguments for the settings' read limits (None: the defaults)."""
+    if settings is None:
+        return {}
     limits = settings["limits"]
     return {"limit": limits["npz_bytes"], "read_limit": limits["read_bytes"],
             "memory_limit": limits["memory_bytes"]}
 
 
-def guard_run_memory(net, settings: dict, title: str, **run_options) -> None:
-    """Refuse, before any work, a run whose arrays would pass ``limits.memory_bytes``."""
+def guard_run_memory(net, settings: dict | None, title: str, **run_options) -> None:
+    """Refuse, before any work, a run whose arrays would pass ``limits.memory_bytes``
+    (settings None: the default)."""
     from ..core import run_bytes
+    from ..sources import DEFAULT_MEMORY_LIMIT
     from .options import guard_memory
 
-    guard_memory(run_bytes(net, **run_options), settings["limits"]["memory_bytes"],
-                 f"running {title}")
+    limit = settings["limits"]["memory_bytes"] if settings else DEFAULT_MEMORY_LIMIT
+    guard_memory(run_bytes(net, **run_options), limit, f"running {title}")
 
 
 def given(ctx: click.Context, name: str) -> bool:

@@ -40,7 +40,8 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
         check_outputs({"-o": output}, (spec,))
         output_format(output)
     printing = output is None or given(click.get_current_context(), "fmt")
-    settings = settings_from(config_path)
+    # the settings file is read only when it is needed (a table, or --config): start-up time
+    settings = settings_from(config_path) if config_path or (printing and fmt == "table") else None
     path, title = spec_source(spec)
     net = load(path, name=title, **read_limits(settings))
     guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk)
@@ -53,7 +54,7 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
     return report_nonfinite(res, title)
 
 
-def print_result(res, fmt: str, title: str, settings: dict) -> None:
+def print_result(res, fmt: str, title: str, settings: dict | None) -> None:
     if fmt == "json":
         from ..render.jsondoc import result_document, to_json
 
