@@ -36,6 +36,22 @@ def random_spec(seed=0, widths=(3, 4, 2), hidden="tanh", output="identity", loss
             "T": T, "layers": layers}
 
 
+def mutated_bytes(data: bytes, rng, alphabet: bytes, most: int) -> bytes:
+    """``data`` with 1 to ``most`` random edits: a byte changed, up to 16 deleted, or three from
+    ``alphabet`` inserted (a seeded ``random.Random``, for a fuzz test)."""
+    b = bytearray(data)
+    for _ in range(rng.randint(1, most)):
+        i = rng.randrange(len(b))
+        op = rng.random()
+        if op < 0.4:
+            b[i] = rng.randrange(256)
+        elif op < 0.7:
+            del b[i:i + rng.randint(1, 16)]
+        else:
+            b[i:i] = bytes(rng.choice(alphabet) for _ in range(3))
+    return bytes(b)
+
+
 def network(spec, dtype=None):
     """An nngrad Network from a plain spec dict."""
     return from_mapping(spec if dtype is None else {**spec, "dtype": dtype})

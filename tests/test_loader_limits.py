@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nngrad
-from conftest import SAMPLES
+from conftest import SAMPLES, mutated_bytes
 from nngrad.comparison import gradients_of
 from nngrad.errors import NngradError, SpecError
 from nngrad.gradfile import npz_gradients, yaml_gradients
@@ -292,17 +292,7 @@ def loads_or_refuses(load, *args) -> None:
 
 
 def mutated(data: bytes, rng: random.Random) -> bytes:
-    b = bytearray(data)
-    for _ in range(rng.randint(1, 6)):
-        i = rng.randrange(len(b))
-        op = rng.random()
-        if op < 0.4:
-            b[i] = rng.randrange(256)
-        elif op < 0.7:
-            del b[i:i + rng.randint(1, 16)]
-        else:
-            b[i:i] = bytes(rng.choice(b"[]{}()',:-0123456789e.\x00\xff<>fiUS|") for _ in range(3))
-    return bytes(b)
+    return mutated_bytes(data, rng, b"[]{}()',:-0123456789e.\x00\xff<>fiUS|", 6)
 
 
 def test_fuzzed_npz_members_in_a_valid_zip_load_or_raise_nngrad_error():

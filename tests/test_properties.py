@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SAMPLES, random_spec
+from conftest import SAMPLES, mutated_bytes, random_spec
 from nngrad.errors import NngradError
 from nngrad.loader import from_arrays, from_mapping, from_npz, from_yaml
 from nngrad.network import Network
@@ -85,17 +85,7 @@ def test_npz_members_of_any_kind_load_or_raise_nngrad_error(key, value):
 
 def _mutations(data: bytes, rng: random.Random, count: int):
     for _ in range(count):
-        b = bytearray(data)
-        for _ in range(rng.randint(1, 8)):
-            i = rng.randrange(len(b))
-            op = rng.random()
-            if op < 0.4:
-                b[i] = rng.randrange(256)
-            elif op < 0.7:
-                del b[i:i + rng.randint(1, 16)]
-            else:
-                b[i:i] = bytes(rng.choice(b"[]{}:-,#&*!\n 0123456789e.x\x00\xff") for _ in range(3))
-        yield bytes(b)
+        yield mutated_bytes(data, rng, b"[]{}:-,#&*!\n 0123456789e.x\x00\xff", 8)
 
 
 def test_fuzzed_yaml_specs_load_or_raise_nngrad_error():
