@@ -157,7 +157,8 @@ def write_all(outputs: list) -> None:
 def leftover() -> list:
     """Remove the temp files still on disk (a signal ended a write); what could not be removed,
     and the ``NOTES``."""
-    return NOTES + [p for p in map(_discard, sorted(_LIVE)) if p]
+    notes, NOTES[:] = NOTES[:], []  # each said once
+    return notes + [p for p in map(_discard, sorted(_LIVE)) if p]
 
 
 def _temp_beside(real: str, mode: str, shown: str):
