@@ -166,6 +166,15 @@ def test_an_output_that_is_not_a_regular_file_is_refused(tmp_path, make):
     assert sorted(os.listdir(tmp_path)) == ["out.json"]
 
 
+@pytest.mark.parametrize("command", ["run", "init", "convert"])
+def test_an_empty_output_name_is_refused(tmp_path, command):
+    args = {"run": ("run", MAZUR, "-o", ""), "init": ("init", 2, 1, "-o", ""),
+            "convert": ("convert", MAZUR, "")}[command]
+    proc = cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == "" and os.listdir(tmp_path) == []
+    assert "an output file name is empty" in proc.stderr
+
+
 def test_a_fifo_stays_a_fifo(tmp_path):
     os.mkfifo(tmp_path / "out.json")
     assert cli("run", MAZUR, "-o", tmp_path / "out.json").returncode == 2
