@@ -15,7 +15,8 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .equations import Div, Equation, Fn, Op, Sum, Sym, Tr, shape_text
 from .losses import FUSED, LOSSES
-from .network import Network, rows
+from .network import Network
+from .shapes import rows
 from .notation import plain
 from .rules import TERMS, VJPS
 

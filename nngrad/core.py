@@ -17,7 +17,8 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .errors import NngradError
 from .losses import FUSED, LOSSES, reduction_factor
-from .network import Network, rows
+from .network import Network
+from .shapes import rows
 from .values import nonfinite_at
 
 KINDS = ("Z", "A", "dA", "dZ", "dW", "dB")

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from .core import forward, forward_from, forward_loss, loss_value, run, targets
-from .network import Layer, Network, rows
+from .network import Layer, Network
+from .shapes import rows
 from .errors import NngradError
 from .report import (OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport,
                      overflow_warning)

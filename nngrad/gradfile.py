@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import SpecError, quoted
 from .loader import number, numbers
-from .values import kind_of, shown
+from .values import described, kind_of
 from .npzread import npz_arrays
 
 
@@ -51,11 +51,11 @@ def _entry(value, path: tuple) -> np.ndarray:
     if "shape" in value:
         shape = value["shape"]
         if not isinstance(shape, list):
-            raise SpecError(f"is {shown(shape)}; a shape is a list of whole numbers, as "
+            raise SpecError(f"is {described(shape)}; a shape is a list of whole numbers, as "
                             "[rows, columns]", path=(*path, "shape"))
         for i, n in enumerate(shape):
             if type(n) is not int or n < 0:
-                raise SpecError(f"is {shown(n)}; a shape holds whole numbers from 0",
+                raise SpecError(f"is {described(n)}; a shape holds whole numbers from 0",
                                 path=(*path, "shape", i))
         if tuple(shape) != a.shape:
             raise SpecError(f"is {quoted(tuple(shape))}, but the data is {a.shape}",

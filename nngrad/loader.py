@@ -12,7 +12,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .errors import SpecError, quoted
 from .network import Layer, Network
-from .values import close_matches, kind_of, shown
+from .values import close_matches, described, kind_of
 from .npzread import npz_arrays
 from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
 
@@ -83,14 +83,14 @@ def from_mapping(spec, build=Network) -> Network:
 def numbers(value, path: tuple) -> np.ndarray:
     """Nested lists of numbers (1-D or 2-D) as a float64 array; names the first bad entry."""
     if not isinstance(value, list):
-        raise SpecError(f"is {shown(value)}; a list of numbers was expected", path=path)
+        raise SpecError(f"is {described(value)}; a list of numbers was expected", path=path)
     if not value:
         raise SpecError("is empty", path=path)
     if isinstance(value[0], list):
         width = len(value[0])
         for i, row in enumerate(value):
             if not isinstance(row, list):
-                raise SpecError(f"is {shown(row)}, but row 0 is a list: every row must be a "
+                raise SpecError(f"is {described(row)}, but row 0 is a list: every row must be a "
                                 "list of the same length", path=(*path, i))
             if len(row) != width:
                 raise SpecError(f"has {len(row)} entries but row 0 has {width}: every row must "
@@ -129,7 +129,7 @@ def _too_large(x) -> bool:
 def _check_numbers(row: list, path: tuple) -> None:
     for j, x in enumerate(row):
         if type(x) is not float and (type(x) is not int):
-            raise SpecError(f"is {shown(x)}; a number was expected", path=(*path, j))
+            raise SpecError(f"is {described(x)}; a number was expected", path=(*path, j))
 
 
 def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:

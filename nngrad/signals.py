@@ -4,7 +4,8 @@ Python runs a signal handler in the main thread between two bytecodes, wherever 
 blocking the signal there is not enough, since another thread (NumPy's BLAS threads) may take
 it. So the command line installs its handlers through ``deferring``: inside a ``held()`` block
 (the atomic writer's rename or copy), a signal is noted and its handler runs when the block
-ends, so that the block runs whole.
+ends, so that the block runs whole. If the block fails, its error goes on, and the signal is
+kept in ``LATE``, for the exit status once that error is reported.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 
 _depth = 0
 _pending: list = []  # (handler, signum) noted inside a held block
+LATE: list = []  # signals noted in a block that failed: the status they give, after its error
 
 
 def deferring(handler):
@@ -35,9 +37,14 @@ def held():
     _depth += 1
     try:
         yield
-    finally:
+    except BaseException:  # its error is said first; the signal then only sets the status
         _depth -= 1
         if not _depth and _pending:
-            handler, signum = _pending[0]
+            LATE.append(_pending[0][1])
             _pending.clear()
-            handler(signum, None)
+        raise
+    _depth -= 1
+    if not _depth and _pending:
+        handler, signum = _pending[0]
+        _pending.clear()
+        handler(signum, None)

@@ -52,7 +52,7 @@ def read_spec(source, *, name: str | None = None, limit: int | None = None,
     return load_file(source, name, npz, yaml, limit=limit, read_limit=read_limit)
 
 
-def patched_yaml(data: bytes, updates: dict) -> str | None:
+def patched_yaml(data: bytes, updates: dict, memory_limit: int | None = None) -> str | None:
     """The YAML ``data`` with the numbers of each array in ``updates`` (a path such as
     ``("layers", 0, "W")`` to an array of the same shape) rewritten in place; everything else is
     kept byte for byte. None when a path is missing or its shape differs.
@@ -60,13 +60,13 @@ def patched_yaml(data: bytes, updates: dict) -> str | None:
     The text is composed as a load composes it. A row or matrix lifted whole is rewritten from
     its place in the original text, its separators and comments kept (``_rewritten``); any other
     number is found by its node's marks, mapped from the lifted text back to the original. The
-    new text is one join over the pieces.
+    new text is one join over the pieces. ``memory_limit`` is the one the spec was read with.
     """
     from .yamlread import compose_rows
 
     bom = data.startswith(codecs.BOM_UTF8)
     text = data.decode("utf-8-sig")
-    root, rows = compose_rows(text)
+    root, rows = compose_rows(text, memory_limit)
     to_original = original_index(rows)
     edits = []
     for path, array in updates.items():

@@ -1,5 +1,6 @@
 """A user's values, checked: arrays of numbers, names from a list, and how a value is shown in
-a message (``shown``: null, true, false, a list, a mapping, or the value ``quoted``).
+a message (``shown``: null, true, false, or the value ``quoted``; ``described``: a list or a
+mapping as that).
 
 numpy only. Every problem is a ``SpecError`` naming its place.
 """
@@ -24,11 +25,13 @@ def choice(value, choices, path, what, default: str = "") -> str:
     raise SpecError(f"{told}{hint}; expected one of: {', '.join(choices)}{default}", path=path)
 
 
+def described(value) -> str:
+    """A user's value where a number or a list was expected: a list, a mapping, or ``shown``."""
+    return f"a {kind_of(value)}" if isinstance(value, (list, dict)) else shown(value)
+
+
 def shown(value) -> str:
-    """A user's value in a message, in the spec's terms: null, true, false, a list, a mapping,
-    or ``quoted``."""
-    if isinstance(value, (list, dict)):
-        return f"a {kind_of(value)}"
+    """A user's value in a message, in the spec's terms: null, true, false, or ``quoted``."""
     if value is None or isinstance(value, (bool, np.bool_)):
         return "null" if value is None else str(bool(value)).lower()
     return quoted(value)

@@ -116,7 +116,7 @@ def _hint(kind: str, text: str) -> str:
     plain = resolve(text) if text else NULL
     if plain == YAML11:
         return "; it" + _yaml11(text)[len(quoted(text)):]
-    other = "float" if plain == PLAIN_FLOAT_TAG else _KINDS.get(plain)
+    other = {PLAIN_FLOAT_TAG: "float", PLAIN_INT: "int"}.get(plain)  # a number, untagged
     return f"; it is a YAML 1.2 {other}: leave out the tag !!{kind}" if other else ""
 
 

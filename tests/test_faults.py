@@ -306,7 +306,7 @@ def test_the_default_memory_limit_of_yaml_reading_is_the_configured_one():
 
 def test_a_yaml_spec_whose_reading_would_pass_the_memory_limit_is_refused_first(tmp_path):
     (tmp_path / "c.yaml").write_text("limits: {memory_bytes: 1000000}\n")
-    spec = SAMPLES / "03_mnist_columns.yaml"  # about 25,000 numbers: 3 MB at 128 bytes each
+    spec = SAMPLES / "03_mnist_columns.yaml"  # about 28,600 values: 3.5 MiB at 128 bytes each
     proc = nngrad_cli("run", spec, "--config", tmp_path / "c.yaml")
     one_line_error(proc, "values, whose reading as YAML would need about")
     assert "limits.memory_bytes" in proc.stderr
@@ -335,3 +335,44 @@ def test_a_file_name_the_c_locale_cannot_decode_is_shown_and_written_as_its_byte
                              capture_output=True, env=env)
     assert shown.returncode == 0 and shown.stdout.startswith(str(spec).encode())
     assert written.returncode == 0 and "café.yaml" in (tmp_path / "out.yaml").read_text()
+
+
+FAILING_COPY = """
+import os, signal
+import nngrad.atomic as atomic
+def copy(src, dst, length=0):
+    dst.write(src.read(100))
+    os.kill(os.getpid(), signal.SIGTERM)  # held until the copy's block ends
+    raise OSError(28, "No space left on device")
+atomic.shutil.copyfileobj = copy
+"""
+
+
+def test_a_signal_during_a_copy_that_fails_leaves_the_error_said_then_its_status(tmp_path):
+    (tmp_path / "hook").mkdir()
+    (tmp_path / "hook" / "sitecustomize.py").write_text(FAILING_COPY)
+    spec = tmp_path / "net.yaml"
+    spec.write_text(open(MAZUR).read())
+    os.link(spec, tmp_path / "other.yaml")  # so the new content is copied in, not renamed
+    proc = nngrad_cli("step", spec, "--lr", "0.5", "--in-place",
+                      env={**os.environ, "PYTHONPATH": str(tmp_path / "hook")})
+    assert proc.returncode == 143
+    assert "No space left on device" in proc.stderr and "its whole new content is kept in" in \
+        proc.stderr
+    kept = proc.stderr.split("kept in ")[1].split()[0]
+    assert nngrad.load(kept).layers[0].W[0, 0] != 0.15  # the whole new spec
+
+
+def test_step_rewrites_a_yaml_spec_with_the_memory_limit_it_was_read_with(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import nngrad.yamlread
+    from nngrad.cli import cli
+
+    monkeypatch.setattr(nngrad.yamlread, "DEFAULT_MEMORY_LIMIT", 100_000)  # the settings fit, the spec not
+    (tmp_path / "c.yaml").write_text("limits: {memory_bytes: 100000000}\n")
+    result = CliRunner().invoke(cli, ["step", str(SAMPLES / "03_mnist_columns.yaml"), "--lr",
+                                      "0.1", "-o", str(tmp_path / "o.yaml"), "--config",
+                                      str(tmp_path / "c.yaml")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o.yaml").exists()

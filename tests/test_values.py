@@ -75,7 +75,7 @@ def test_a_null_empty_or_false_layout_or_dtype_is_refused(key, value, shown):
     assert refusal(**{key: value}).startswith(f"{key}: is {shown}; expected one of: ")
 
 
-@pytest.mark.parametrize("alpha, shown", [(None, "null"), ("", "''"), (True, "true"), ([0.2], "a list")])
+@pytest.mark.parametrize("alpha, shown", [(None, "null"), ("", "''"), (True, "true"), ([0.2], "[0.2]")])
 def test_an_activation_parameter_must_be_a_number(alpha, shown):
     assert refusal(**leaky(alpha)) == f"layer 1 activation.alpha: must be a finite number, not {shown}"
 

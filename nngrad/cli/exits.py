@@ -64,10 +64,17 @@ def main(argv: list[str] | None = None) -> None:
         status = _signal_status(e)
     finally:
         _known = True
+    status = _late_signal(status)
     _remove_leftovers()
     if status:
         silence_stdout()  # what is still buffered must not fail again at exit
     sys.exit(status)
+
+
+def _late_signal(status: int) -> int:
+    """128 + a signal that came while a write failed (its error is said already), else status."""
+    late = sys.modules["nngrad.signals"].LATE if "nngrad.signals" in sys.modules else []
+    return 128 + late[0] if late else status
 
 
 def _signal_status(e: BaseException) -> int:

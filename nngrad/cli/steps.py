@@ -21,7 +21,8 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
     from ..specwrite import spec_format
 
     path, title = spec_source(spec_path)
-    loaded = read_spec(path, name=title, **read_limits(settings))
+    limits = read_limits(settings)
+    loaded = read_spec(path, name=title, **limits)
     if output == "-" and loaded.kind == "npz":
         raise NngradError("an NPZ spec cannot be written to standard output; give -o OUT.npz",
                           file=title)
@@ -45,7 +46,7 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
     except NonFiniteError as e:
         raise NonFiniteError(f"{e.message} (is the learning rate {lr:g} too large?); nothing was "
                              "written", file=title) from None
-    outputs = [(output, _updated(loaded, net, update, title))]
+    outputs = [(output, _updated(loaded, net, update, title, limits))]
     if history:
         outputs.append((history, _history(losses)))
     _write(outputs)
@@ -92,7 +93,7 @@ class _progress:
         return False
 
 
-def _updated(loaded, net, update: str, title: str):
+def _updated(loaded, net, update: str, title: str, limits: dict):
     """The updated spec's text (YAML) or bytes (NPZ), in SPEC's own format."""
     from ..specwrite import npz_bytes, yaml_text
 
@@ -111,7 +112,7 @@ def _updated(loaded, net, update: str, title: str):
         updates[("layers", i, "W")] = layer.W
         if update == "all":
             updates[("layers", i, "b")] = layer.b
-    patched = patched_yaml(loaded.data, updates)
+    patched = patched_yaml(loaded.data, updates, limits.get("memory_limit"))
     if patched is not None:
         return patched
     click.echo(f"nngrad: warning: {title}: a bias is omitted or not written as a list of numbers, "

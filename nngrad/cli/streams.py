@@ -55,7 +55,10 @@ class GuardedStream:
             return self._write(text)
         except UnicodeEncodeError:
             encoding = getattr(self._stream, "encoding", None) or "ascii"
-            self._attempt(self.write_bytes, text.translate(ASCII).encode(encoding, _FALLBACK))
+            data = text.translate(ASCII).encode(encoding, _FALLBACK)
+            if getattr(self._stream, "buffer", None) is None:
+                return self._attempt(self._stream.write, data.decode(encoding, "replace"))
+            self._attempt(self.write_bytes, data)
             return len(text)
         except OSError as e:
             return self._fail(e, len(text))
