@@ -17,6 +17,7 @@ from .npzread import npz_arrays
 from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
 
 NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
+SPEC_EMPTY = "is empty; a spec is a mapping with X, T, layers and loss"
 SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers")
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
 
@@ -40,9 +41,15 @@ def load(source, *, name: str | None = None, build=Network, limit: int | None = 
 
 def from_yaml(data: bytes, build=Network, memory_limit: int | None = None) -> Network:
     """A Network from the bytes of a YAML (or JSON) spec."""
-    from .yamlread import line_of, parse, to_python
+    from .yamlread import parse
 
-    root = parse(data, "is empty; a spec is a mapping with X, T, layers and loss", memory_limit)
+    return from_tree(parse(data, SPEC_EMPTY, memory_limit), build)
+
+
+def from_tree(root, build=Network) -> Network:
+    """A Network from a YAML spec's node tree; a SpecError gets the line of its place."""
+    from .yamlread import line_of, to_python
+
     try:
         spec = to_python(root)
         return from_mapping(spec, build)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .loader import from_arrays, from_yaml, load_file, spec_arrays
+from .loader import SPEC_EMPTY, from_arrays, from_tree, load_file, spec_arrays
 from .network import Network
 from .specwrite import number
 from .yamlrows import PLAIN_FLOAT, numbers_of
@@ -25,13 +25,15 @@ _NUMBER = re.compile(f"({PLAIN_FLOAT})")  # split at, the numbers are the odd it
 @dataclass(frozen=True)
 class SpecFile:
     """A loaded spec: the validated network, the spec as given, ``yaml`` or ``npz``, for a YAML
-    its bytes (to patch), and for an NPZ its members as read."""
+    its bytes and the (tree, lifted rows) they were read as (to patch), and for an NPZ its
+    members as read."""
 
     network: Network
     spec: dict
     kind: str
     data: bytes | None
     arrays: dict | None = None
+    tree: tuple | None = None
 
 
 def read_spec(source, *, name: str | None = None, limit: int | None = None,
@@ -47,12 +49,16 @@ def read_spec(source, *, name: str | None = None, limit: int | None = None,
         return SpecFile(*from_arrays(arrays, build), "npz", None, arrays)
 
     def yaml(data):
-        return SpecFile(*from_yaml(data, build, memory_limit), "yaml", data)
+        from .yamlread import parse_rows
+
+        tree = parse_rows(data, SPEC_EMPTY, memory_limit)
+        return SpecFile(*from_tree(tree[0], build), "yaml", data, tree=tree)
 
     return load_file(source, name, npz, yaml, limit=limit, read_limit=read_limit)
 
 
-def patched_yaml(data: bytes, updates: dict, memory_limit: int | None = None) -> str | None:
+def patched_yaml(data: bytes, updates: dict, memory_limit: int | None = None,
+                 tree: tuple | None = None) -> str | None:
     """The YAML ``data`` with the numbers of each array in ``updates`` (a path such as
     ``("layers", 0, "W")`` to an array of the same shape) rewritten in place; everything else is
     kept byte for byte. None when a path is missing or its shape differs.
@@ -60,13 +66,14 @@ def patched_yaml(data: bytes, updates: dict, memory_limit: int | None = None) ->
     The text is composed as a load composes it. A row or matrix lifted whole is rewritten from
     its place in the original text, its separators and comments kept (``_rewritten``); any other
     number is found by its node's marks, mapped from the lifted text back to the original. The
-    new text is one join over the pieces. ``memory_limit`` is the one the spec was read with.
+    new text is one join over the pieces. ``tree``: the (tree, rows) ``data`` was read as
+    (``SpecFile.tree``), else it is composed again with the ``memory_limit`` it was read with.
     """
     from .yamlread import compose_rows
 
     bom = data.startswith(codecs.BOM_UTF8)
     text = data.decode("utf-8-sig")
-    root, rows = compose_rows(text, memory_limit)
+    root, rows = tree or compose_rows(text, memory_limit)
     to_original = original_index(rows)
     edits = []
     for path, array in updates.items():

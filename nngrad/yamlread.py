@@ -29,14 +29,19 @@ def parse(data: bytes, empty: str | None, memory_limit: int | None = None):
     """The node tree of YAML bytes (UTF-8, a BOM allowed); for an empty document, SpecError
     with the message ``empty``, or None when ``empty`` is None. ``memory_limit``: see
     ``compose_rows``."""
+    return parse_rows(data, empty, memory_limit)[0]
+
+
+def parse_rows(data: bytes, empty: str | None, memory_limit: int | None = None):
+    """``parse``'s tree, and the rows lifted in it (as ``compose_rows`` gives them)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
-    root = compose(text, memory_limit)
+    root, rows = compose_rows(text, memory_limit)
     if root is None and empty is not None:
         raise SpecError(empty)
-    return root
+    return root, rows
 
 
 def compose(text: str, memory_limit: int | None = None):

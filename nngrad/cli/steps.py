@@ -112,7 +112,7 @@ def _updated(loaded, net, update: str, title: str, limits: dict):
         updates[("layers", i, "W")] = layer.W
         if update == "all":
             updates[("layers", i, "b")] = layer.b
-    patched = patched_yaml(loaded.data, updates, limits.get("memory_limit"))
+    patched = patched_yaml(loaded.data, updates, limits.get("memory_limit"), loaded.tree)
     if patched is not None:
         return patched
     click.echo(f"nngrad: warning: {title}: a bias is omitted or not written as a list of numbers, "
