@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from .core import forward_loss, run
-from .errors import NonFiniteError
+from .errors import NonFiniteError, place_name
 from .network import Network
 from .values import nonfinite_at
 
@@ -52,8 +52,7 @@ def _stepped(net: Network, lr: float, velocity: list, update: str, k: int) -> Ne
         for name, a in ((f"W{l + 1}", W), (f"b{l + 1}", b)):
             where = nonfinite_at(a)
             if where is not None:
-                index = "".join(f"[{i}]" for i in where)
-                raise NonFiniteError(f"{name}{index} is {a[where]} after step {k}")
+                raise NonFiniteError(f"{place_name((name, *where))} is {a[where]} after step {k}")
         layers.append(replace(layer, W=W, b=b))
     return Network(X=net.X, T=net.T, layers=tuple(layers), loss=net.loss, reduction=net.reduction,
                    layout=net.layout, dtype=net.dtype)

@@ -77,8 +77,7 @@ def quoted(value, limit: int = QUOTED_MAX) -> str:
     try:
         text = repr(value)
     except ValueError:  # an int past Python's digit limit
-        text = f"an integer of about {value.bit_length() * 0.30103:,.0f} digits"
-        return text
+        return f"an integer of about {value.bit_length() * 0.30103:,.0f} digits"
     if len(text) <= limit:
         return text
     half = (limit - 3) // 2

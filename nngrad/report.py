@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .errors import place_name
+
 OK, WRONG_SHAPE, WRONG_VALUES, SKIPPED_KINK = "ok", "wrong_shape", "wrong_values", "skipped_kink"
 AGREEING = (OK, SKIPPED_KINK)
 
@@ -99,9 +101,8 @@ def overflow_warning(first: tuple) -> str:
     """The warning for a report whose own analytic results overflowed, from
     ``Result.first_nonfinite()``'s (name, index, value)."""
     name, index, value = first
-    return (f"nngrad's own results overflowed: {name}{''.join(f'[{i}]' for i in index)} is "
-            f"{value}, the first value that is not finite; every tensor computed after it is "
-            "unreliable")
+    return (f"nngrad's own results overflowed: {place_name((name, *index))} is {value}, the "
+            "first value that is not finite; every tensor computed after it is unreliable")
 
 
 def _num(x):

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..errors import place_name
 from .app import (EXAMPLES, EXIT_NONFINITE, check_outputs, cli, error_line, given,
                   guard_run_memory, read_limits, settings_from, spec_source, stdout_console)
 
@@ -70,7 +71,6 @@ def report_nonfinite(res, title: str) -> int:
     if bad is None:
         return 0
     name, index, value = bad
-    where = name + "".join(f"[{i}]" for i in index)
-    error_line(f"{title}: {where} is {value}: the first value that is not finite (the results "
+    error_line(f"{title}: {place_name((name, *index))} is {value}: the first value that is not finite (the results "
            "overflowed); everything computed after it is unreliable")
     return EXIT_NONFINITE
