@@ -12,12 +12,12 @@
 
 __version__ = "0.1.0"
 
-from .activations import ACTIVATIONS
-from .core import Result, backward, forward, run
+from .numerics.activations import ACTIVATIONS
+from .numerics.passes import Result, backward, forward, run
 from .errors import NngradError, OutputError, SpecError
-from .loader import load, load_gradients
-from .losses import FUSED, LOSSES
-from .network import Layer, Network
+from .specs.read import load, load_gradients
+from .numerics.losses import FUSED, LOSSES
+from .model.network import Layer, Network
 
 __all__ = [
     "__version__",
@@ -27,11 +27,11 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "FUSED",
 ]
 
-_LAZY = {"explain": ("chainrule", "explain"), "Explanation": ("chainrule", "Explanation"),
-         "Equation": ("equations", "Equation"), "descend": ("descent", "descend"),
-         "check": ("gradcheck", "check_gradients"), "compare": ("comparison", "compare_gradients"),
-         "Report": ("report", "Report"), "TensorReport": ("report", "TensorReport"),
-         "Diagnosis": ("report", "Diagnosis")}  # imported on first use, to keep the command line's start fast
+_LAZY = {"explain": ("equations.build", "explain"), "Explanation": ("equations.build", "Explanation"),
+         "Equation": ("equations.expr", "Equation"), "descend": ("numerics.descent", "descend"),
+         "check": ("verify.gradcheck", "check_gradients"), "compare": ("verify.compare", "compare_gradients"),
+         "Report": ("verify.report", "Report"), "TensorReport": ("verify.report", "TensorReport"),
+         "Diagnosis": ("verify.report", "Diagnosis")}  # imported on first use, to keep the command line's start fast
 
 
 def __getattr__(name: str):

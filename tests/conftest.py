@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nngrad.loader import from_mapping
+from nngrad.specs.read import from_mapping
 
 REPO = __import__("pathlib").Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_nets"

@@ -307,12 +307,12 @@ def test_step_keeps_a_byte_order_mark(tmp_path):
 def test_step_reads_an_npz_once_under_the_configured_limit(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    import nngrad.npzread
+    import nngrad.specs.npzread
     from nngrad.cli import cli as nngrad_cli
 
     assert cli("convert", MAZUR, tmp_path / "m.npz").returncode == 0
     (tmp_path / "big.yaml").write_text("limits: {npz_bytes: 1000000}\n")
-    monkeypatch.setattr(nngrad.npzread, "DEFAULT_LIMIT", 100)  # below the file's 1,540 bytes
+    monkeypatch.setattr(nngrad.specs.npzread, "DEFAULT_LIMIT", 100)  # below the file's 1,540 bytes
     result = CliRunner().invoke(nngrad_cli, ["step", str(tmp_path / "m.npz"), "--lr", "0.5",
                                              "-o", str(tmp_path / "out.npz"),
                                              "--config", str(tmp_path / "big.yaml")])

@@ -188,9 +188,9 @@ def test_broken_pipe_is_quiet_and_exits_141(fmt):
 def test_internal_error_exits_70_with_one_line(tmp_path):
     # a plugin-free way to reach the last-resort handler: break the core from a sitecustomize
     (tmp_path / "sitecustomize.py").write_text(
-        "import nngrad.core\n"
+        "import nngrad.numerics.passes\n"
         "def broken(net):\n    raise ZeroDivisionError('planted')\n"
-        "nngrad.core.run = broken\n")
+        "nngrad.numerics.passes.run = broken\n")
     proc = nngrad_cli("run", MAZUR, env={"PYTHONPATH": str(tmp_path)})
     assert proc.returncode == 70 and "Traceback" not in proc.stderr.decode()
     assert "bug in nngrad" in proc.stderr.decode() and len(proc.stderr.splitlines()) == 1
@@ -239,7 +239,7 @@ def test_check_exit_0_and_json():
 
 def test_check_exit_1_when_the_backward_is_broken(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(
-        "from nngrad.activations import ACTIVATIONS, Activation\n"
+        "from nngrad.numerics.activations import ACTIVATIONS, Activation\n"
         "s = ACTIVATIONS['sigmoid']\n"
         "ACTIVATIONS['sigmoid'] = Activation(s.f, lambda g, z, a: g * a)\n")
     proc = nngrad_cli("check", MAZUR, "--format", "json", env={"PYTHONPATH": str(tmp_path)})

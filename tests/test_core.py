@@ -8,7 +8,7 @@ import pytest
 import nngrad
 import oracle
 from conftest import network, random_spec
-from nngrad.activations import ACTIVATIONS
+from nngrad.numerics.activations import ACTIVATIONS
 
 LAYOUTS = ["rows", "columns"]
 OUTPUT_FOR = {"bce": "sigmoid", "cross_entropy": "softmax"}

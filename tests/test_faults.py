@@ -158,7 +158,7 @@ def test_a_signal_during_step_exits_128_plus_it_and_leaves_the_spec(big_npz, sig
 
 SIGNAL_AT = """
 import os, signal
-import nngrad.atomic as atomic
+import nngrad.files.atomic as atomic
 original = getattr(atomic, {at!r})
 def at(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGTERM)
@@ -253,10 +253,10 @@ def test_the_memory_limit_is_a_setting(tmp_path):
 
 def test_a_memory_error_that_still_happens_is_exit_2_with_the_size(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(
-        "import nngrad.core\n"
+        "import nngrad.numerics.passes\n"
         "def hungry(net, **kw):\n"
         "    raise MemoryError('Unable to allocate 7.45 GiB for an array with shape (1000000000,)')\n"
-        "nngrad.core.run = hungry\n")
+        "nngrad.numerics.passes.run = hungry\n")
     proc = nngrad_cli("run", MAZUR, env={**os.environ, "PYTHONPATH": str(tmp_path)})
     one_line_error(proc, "out of memory: Unable to allocate 7.45 GiB")
 
@@ -298,8 +298,8 @@ def test_the_readme_names_every_exit_status():
 
 
 def test_the_default_memory_limit_of_yaml_reading_is_the_configured_one():
-    from nngrad.config import load_config
-    from nngrad.sources import DEFAULT_MEMORY_LIMIT
+    from nngrad.settings import load_config
+    from nngrad.specs.sources import DEFAULT_MEMORY_LIMIT
 
     assert load_config(None)["limits"]["memory_bytes"] == DEFAULT_MEMORY_LIMIT
 
@@ -339,7 +339,7 @@ def test_a_file_name_the_c_locale_cannot_decode_is_shown_and_written_as_its_byte
 
 FAILING_COPY = """
 import os, signal
-import nngrad.atomic as atomic
+import nngrad.files.atomic as atomic
 def copy(src, dst, length=0):
     dst.write(src.read(100))
     os.kill(os.getpid(), signal.SIGTERM)  # held until the copy's block ends
@@ -366,10 +366,10 @@ def test_a_signal_during_a_copy_that_fails_leaves_the_error_said_then_its_status
 def test_step_rewrites_a_yaml_spec_with_the_memory_limit_it_was_read_with(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    import nngrad.yamlread
+    import nngrad.specs.yamlread
     from nngrad.cli import cli
 
-    monkeypatch.setattr(nngrad.yamlread, "DEFAULT_MEMORY_LIMIT", 100_000)  # the settings fit, the spec not
+    monkeypatch.setattr(nngrad.specs.yamlread, "DEFAULT_MEMORY_LIMIT", 100_000)  # the settings fit, the spec not
     (tmp_path / "c.yaml").write_text("limits: {memory_bytes: 100000000}\n")
     result = CliRunner().invoke(cli, ["step", str(SAMPLES / "03_mnist_columns.yaml"), "--lr",
                                       "0.1", "-o", str(tmp_path / "o.yaml"), "--config",

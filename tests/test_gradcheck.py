@@ -6,9 +6,9 @@ import pytest
 import nngrad
 import oracle
 from conftest import network, random_spec
-from nngrad.activations import ACTIVATIONS, Activation
-from nngrad.config import load_config
-from nngrad.report import TOLERANCES
+from nngrad.numerics.activations import ACTIVATIONS, Activation
+from nngrad.settings import load_config
+from nngrad.verify.report import TOLERANCES
 
 
 @pytest.mark.parametrize("layout", ["rows", "columns"])

@@ -13,9 +13,9 @@ import pytest
 
 import nngrad
 from conftest import SAMPLES
-from nngrad.atomic import atomic_write
+from nngrad.files.atomic import atomic_write
 from nngrad.errors import NngradError, OutputError, SpecError
-from nngrad.npzread import DEFAULT_LIMIT
+from nngrad.specs.npzread import DEFAULT_LIMIT
 
 GOOD = "X: [[1, 2]]\nT: [[1]]\nloss: mse\nlayers:\n  - W: [[0.5], [0.25]]\n    activation: relu\n"
 
@@ -153,14 +153,14 @@ def test_a_zip_bomb_is_refused_from_the_directory_without_inflating(tmp_path):
     assert len(data) < 1_000_000  # 128 MiB of zeros, deflated
     tracemalloc.start()
     with pytest.raises(SpecError, match="more than the limit of 8,388,608"):
-        nngrad.loader.from_npz(data, limit=8 << 20)
+        nngrad.specs.read.from_npz(data, limit=8 << 20)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 4 << 20
 
 
 def test_the_default_npz_limit_is_the_configured_one():
-    from nngrad.config import load_config
+    from nngrad.settings import load_config
 
     assert load_config(None)["limits"]["npz_bytes"] == DEFAULT_LIMIT
 

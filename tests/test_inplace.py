@@ -13,7 +13,7 @@ import pytest
 
 import nngrad
 from conftest import REPO, SAMPLES
-from nngrad import atomic
+from nngrad.files import atomic
 from nngrad.errors import OutputError
 
 MAZUR = SAMPLES / "04_mazur.yaml"
@@ -90,11 +90,11 @@ def shared_dir():
 AS_NOBODY = """
 import copy, os, sys
 import difflib, json, shutil, tempfile, zipfile, yaml
-import nngrad.cli.app, nngrad.cli.author, nngrad.cli.run, nngrad.cli.steps, nngrad.config
-import nngrad.descent, nngrad.loader, nngrad.specfile, nngrad.specwrite, nngrad.yamlread
+import nngrad.cli.app, nngrad.cli.author, nngrad.cli.run, nngrad.cli.steps, nngrad.settings
+import nngrad.numerics.descent, nngrad.specs.read, nngrad.specs.specfile, nngrad.specs.write, nngrad.specs.yamlread
 import nngrad.render.files, nngrad.render.jsondoc
-settings = nngrad.config.load_config()  # the interpreter and the package stay root's to read
-nngrad.config.load_config = lambda path=None: copy.deepcopy(settings)
+settings = nngrad.settings.load_config()  # the interpreter and the package stay root's to read
+nngrad.settings.load_config = lambda path=None: copy.deepcopy(settings)
 os.setgroups([]); os.setgid(%d); os.setuid(%d)
 nngrad.cli.main(sys.argv[1:])
 """ % (NOBODY, NOBODY)

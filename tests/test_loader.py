@@ -185,8 +185,8 @@ def test_a_spec_on_a_named_pipe_loads(tmp_path, sample):
     import os
     import threading
 
-    from nngrad.specwrite import npz_bytes, npz_members
-    from nngrad.specfile import read_spec
+    from nngrad.specs.write import npz_bytes, npz_members
+    from nngrad.specs.specfile import read_spec
 
     data = (SAMPLES / "04_mazur.yaml").read_bytes()
     if sample.endswith(".npz"):
@@ -201,6 +201,6 @@ def test_a_spec_on_a_named_pipe_loads(tmp_path, sample):
 
 
 def test_a_number_tagged_str_stays_a_string():
-    from nngrad.yamlread import compose, to_python
+    from nngrad.specs.yamlread import compose, to_python
 
     assert to_python(compose("v: !!str 1e5\nw: '1e5'\nx: 1e5\n")) == {"v": "1e5", "w": "1e5", "x": 1e5}

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 
 import nngrad
 from conftest import SAMPLES, mutated_bytes
-from nngrad.comparison import gradients_of
+from nngrad.verify.compare import gradients_of
 from nngrad.errors import NngradError, SpecError
-from nngrad.gradfile import npz_gradients, yaml_gradients
-from nngrad.loader import from_arrays, from_npz, load_gradients
-from nngrad.network import Network
-from nngrad.npzread import stream_limit
-from nngrad.npzshapes import FROM_HEADERS
-from nngrad.sources import DEFAULT_READ_LIMIT
+from nngrad.specs.gradfile import npz_gradients, yaml_gradients
+from nngrad.specs.read import from_arrays, from_npz, load_gradients
+from nngrad.model.network import Network
+from nngrad.specs.npzread import stream_limit
+from nngrad.specs.npzshapes import FROM_HEADERS
+from nngrad.specs.sources import DEFAULT_READ_LIMIT
 
 MAZUR = dict(X=np.array([[0.05, 0.1]]), T=np.array([[0.01, 0.99]]), W1=np.full((2, 2), 0.2),
              W2=np.full((2, 2), 0.5), activations=np.array(["sigmoid", "sigmoid"]),
@@ -61,7 +61,7 @@ def stdin(monkeypatch, data: bytes) -> None:
 # --- endless and huge sources -------------------------------------------------------------------
 
 def test_the_default_read_limit_is_the_configured_one():
-    from nngrad.config import load_config
+    from nngrad.settings import load_config
 
     assert load_config(None)["limits"]["read_bytes"] == DEFAULT_READ_LIMIT
 
@@ -106,7 +106,7 @@ def test_a_text_of_exactly_the_limit_loads(tmp_path):
 
 
 def test_a_settings_file_is_read_within_its_limit(tmp_path):
-    from nngrad.loader import read_bytes
+    from nngrad.specs.read import read_bytes
 
     (tmp_path / "s.yaml").write_bytes(b"display: {precision: 3}\n")
     assert "limit of 10 bytes" in refusal(read_bytes, tmp_path / "s.yaml", "s.yaml", read_limit=10)

@@ -6,7 +6,7 @@ import pytest
 from autograd import grad
 
 import nngrad
-from nngrad.losses import LOSSES, reduction_factor
+from nngrad.numerics.losses import LOSSES, reduction_factor
 from oracle import ACT, TERM
 from conftest import network, random_spec
 

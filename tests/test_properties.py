@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLES, mutated_bytes, random_spec
 from nngrad.errors import NngradError
-from nngrad.loader import from_arrays, from_mapping, from_npz, from_yaml
-from nngrad.network import Network
+from nngrad.specs.read import from_arrays, from_mapping, from_npz, from_yaml
+from nngrad.model.network import Network
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import nngrad
 import oracle
 from conftest import network, random_spec
-from nngrad.activations import ACTIVATIONS
+from nngrad.numerics.activations import ACTIVATIONS
 from nngrad.cli import cli as nngrad_group
 
 OUTPUT_FOR = {"bce": "sigmoid", "cross_entropy": "softmax"}

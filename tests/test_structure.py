@@ -8,35 +8,65 @@ import pytest
 
 from conftest import REPO
 
-CORE = ["activations", "losses", "network", "core", "gradcheck", "comparison", "diagnose",
-        "report", "equations", "notation", "rules", "chainrule", "shapewalk", "descent", "initspec",
-        "errors", "values", "shapes"]
+PURE = ("model", "numerics", "verify", "equations")  # folders: numpy only, no I/O, no printing
+PURE_MODULES = ("errors", "specs.generate")
 NO_IO = {"os", "sys", "io", "pathlib", "shutil", "subprocess", "tempfile", "builtins"}
+PACKAGE = REPO / "nngrad"
+
+
+def pure_files():
+    files = [p for folder in PURE for p in sorted((PACKAGE / folder).glob("*.py"))]
+    return files + [PACKAGE / (m.replace(".", "/") + ".py") for m in PURE_MODULES]
+
+
+def module_of(path) -> str:
+    return ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
 
 
 def imports(path) -> set:
+    """Every module ``path`` imports, relative imports made absolute (``nngrad.model.network``)."""
+    package = module_of(path).rsplit(".", 1)[0] if path.name != "__init__.py" else module_of(path)
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - max(node.level - 1, 0)]
+            module = ".".join(base + [node.module]) if node.level and node.module else \
+                ".".join(base) if node.level else node.module
+            names.add(module)
     return names
 
 
-@pytest.mark.parametrize("module", CORE)
-def test_core_module_imports_only_numpy(module):
-    for name in imports(REPO / "nngrad" / f"{module}.py"):
-        assert name == "numpy" or (name in sys.stdlib_module_names and name not in NO_IO), name
+def pure(module: str) -> bool:
+    parts = module.split(".")
+    return parts[0] == "nngrad" and (parts[1:2] and parts[1] in PURE or
+                                     ".".join(parts[1:]) in PURE_MODULES or module == "nngrad")
 
 
-def test_core_does_not_print():
-    for module in CORE:
-        assert "print(" not in (REPO / "nngrad" / f"{module}.py").read_text(), module
+@pytest.mark.parametrize("path", pure_files(), ids=module_of)
+def test_pure_module_imports_only_numpy_and_pure_modules(path):
+    for name in imports(path):
+        top = name.split(".")[0]
+        if top == "nngrad":
+            assert pure(name), name
+        else:
+            assert top == "numpy" or (top in sys.stdlib_module_names and top not in NO_IO), name
+
+
+@pytest.mark.parametrize("path", pure_files(), ids=module_of)
+def test_pure_module_does_not_print(path):
+    assert "print(" not in path.read_text()
+
+
+def test_every_folder_is_a_package_with_a_summary():
+    for folder in (p for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        init = folder / "__init__.py"
+        assert init.is_file() and len(init.read_text().strip()) > 20, folder
 
 
 def test_modules_stay_small():
-    for path in (REPO / "nngrad").rglob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         assert len(path.read_text().splitlines()) <= 320, path
 
 
@@ -56,8 +86,8 @@ def modules_loaded_by(*args) -> set:
 
 def test_run_json_imports_only_what_it_uses():
     loaded = modules_loaded_by("run", str(REPO / "sample_nets" / "01_relu_mse.yaml"), "--format", "json")
-    assert "nngrad.core" in loaded and "yaml" in loaded
-    for heavy in ("rich", "nngrad.chainrule", "nngrad.gradcheck", "nngrad.comparison",
+    assert "nngrad.numerics.passes" in loaded and "yaml" in loaded
+    for heavy in ("rich", "nngrad.equations.build", "nngrad.verify.gradcheck", "nngrad.verify.compare",
                   "nngrad.render.table", "nngrad.cli.explain", "nngrad.cli.author", "zipfile",
                   "difflib"):
         assert heavy not in loaded, heavy
@@ -65,7 +95,7 @@ def test_run_json_imports_only_what_it_uses():
 
 def test_package_exports_stay_functions_after_their_modules_load():
     import nngrad
-    import nngrad.comparison  # noqa: F401
-    import nngrad.gradcheck  # noqa: F401
+    import nngrad.verify.compare  # noqa: F401
+    import nngrad.verify.gradcheck  # noqa: F401
 
     assert callable(nngrad.compare) and callable(nngrad.check) and callable(nngrad.explain)

@@ -13,7 +13,7 @@ import yaml
 
 import nngrad
 from conftest import network, random_spec
-from nngrad.comparison import tensor_report
+from nngrad.verify.compare import tensor_report
 from nngrad.errors import SpecError
 
 SMALL = "X: [[1, 2]]\nT: [[1]]\nloss: LOSS\nlayers:\n  - W: [[0.5], [0.25]]\n    activation: ACT\n"

@@ -10,9 +10,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import nngrad
-from nngrad.config import load_config
+from nngrad.settings import load_config
 from nngrad.errors import QUOTED_MAX
-from nngrad.yamlread import compose, to_python
+from nngrad.specs.yamlread import compose, to_python
 
 SPEC = textwrap.dedent("""\
     X: [[1.0, 2.0]]

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import nngrad
 from conftest import SAMPLES
-from nngrad.yamlread import _loader, compose, compose_rows, depth_guard, to_python
-from nngrad.yamlrows import lift
+from nngrad.specs.yamlread import _loader, compose, compose_rows, depth_guard, to_python
+from nngrad.specs.yamlrows import lift
 
 
 def slow_reading(text):
@@ -279,7 +279,7 @@ c: [0.5, 0.25]
 
 
 def test_patching_keeps_every_byte_but_the_numbers():
-    from nngrad.specfile import patched_yaml
+    from nngrad.specs.specfile import patched_yaml
 
     updates = {("W",): np.array([[0.1, 0.2], [0.3, 0.4]]), ("V",): np.array([[5.0, 6.0], [7.0, 8.0]]),
                ("b",): np.array([9.0, -1e-20]), ("c",): np.array([1.5, 2.5])}
@@ -297,7 +297,7 @@ c: [1.5, 2.5]
 
 @pytest.mark.parametrize("head", ["", "name: 'quoted'\n", "# \u00e9\n"], ids=["lifted", "quoted", "unicode"])
 def test_patching_finds_numbers_lifted_or_not(head):
-    from nngrad.specfile import patched_yaml
+    from nngrad.specs.specfile import patched_yaml
 
     text = head + PATCHABLE
     updates = {("b",): np.array([7.0, 8.0]), ("W",): np.array([[1.0, 2.0], [3.0, 4.5]])}
@@ -307,6 +307,6 @@ def test_patching_finds_numbers_lifted_or_not(head):
 
 @pytest.mark.parametrize("path,shape", [(("W",), (4,)), (("W",), (3, 2)), (("c",), (1, 2)), (("Z",), (2,))])
 def test_patching_a_missing_path_or_another_shape_gives_none(path, shape):
-    from nngrad.specfile import patched_yaml
+    from nngrad.specs.specfile import patched_yaml
 
     assert patched_yaml(PATCHABLE.encode(), {path: np.zeros(shape)}) is None

@@ -64,14 +64,14 @@ def cli(debug: bool) -> None:
 def spec_source(spec: str | None) -> tuple[str, str]:
     if spec is not None:
         return spec, ("<stdin>" if spec == "-" else spec)
-    from ..config import bundled
+    from ..settings import bundled
 
     path = bundled("sample_nets", BUNDLED_EXAMPLE)
     return str(path), f"sample_nets/{BUNDLED_EXAMPLE}"
 
 
 def settings_from(path: str | None) -> dict:
-    from ..config import load_config
+    from ..settings import load_config
 
     return load_config(path)
 
@@ -88,8 +88,8 @@ def read_limits(settings: dict | None) -> dict:
 def guard_run_memory(net, settings: dict | None, title: str, **run_options) -> None:
     """Refuse, before any work, a run whose arrays would pass ``limits.memory_bytes``
     (settings None: the default)."""
-    from ..core import run_bytes
-    from ..sources import DEFAULT_MEMORY_LIMIT
+    from ..numerics.passes import run_bytes
+    from ..specs.sources import DEFAULT_MEMORY_LIMIT
     from .options import guard_memory
 
     limit = settings["limits"]["memory_bytes"] if settings else DEFAULT_MEMORY_LIMIT
@@ -102,7 +102,7 @@ def given(ctx: click.Context, name: str) -> bool:
 
 def check_outputs(outputs: dict, inputs: tuple = ()) -> dict:
     """Every output path checked before any work (``atomic.check_outputs``)."""
-    from ..atomic import check_outputs as check
+    from ..files.atomic import check_outputs as check
 
     return check(outputs, inputs)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from ..activations import ACTIVATIONS
-from ..losses import LOSSES
+from ..numerics.activations import ACTIVATIONS
+from ..numerics.losses import LOSSES
 from .app import check_outputs, cli, read_limits, settings_from, spec_source
 from .options import POSITIVE, SEEDS, Finite, guard_memory
 
@@ -42,8 +42,8 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
     The output layer and the targets fit the loss: a softmax and one-hot T for cross_entropy,
     a sigmoid and 0/1 T for bce, identity and N(0, 1) T otherwise. Biases are zeros.
     """
-    from ..initspec import describe, misfit, output_for, random_spec
-    from ..specwrite import spec_format, write_spec
+    from ..specs.generate import describe, misfit, output_for, random_spec
+    from ..specs.write import spec_format, write_spec
 
     if len(widths) < 2:
         raise click.BadParameter("give at least two widths: the inputs N0 and the outputs NL",
@@ -80,8 +80,8 @@ def convert(source, output, config_path) -> int:
     Both files give identical results, bit for bit: YAML numbers are written with every digit
     a float64 needs, and NPZ arrays in the spec's dtype.
     """
-    from ..specfile import read_spec
-    from ..specwrite import spec_format, write_spec
+    from ..specs.specfile import read_spec
+    from ..specs.write import spec_format, write_spec
 
     check_outputs({"OUT": output}, (source,))
     spec_format(output)

@@ -46,7 +46,7 @@ def _on_signal(signum, frame):
 
 
 def _install_signals() -> None:
-    from ..signals import deferring
+    from ..files.signals import deferring
 
     handler = deferring(_on_signal)
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _late_signal(status: int) -> int:
     """128 + a signal that came while a write failed (its error is said already), else status."""
-    late = sys.modules["nngrad.signals"].LATE if "nngrad.signals" in sys.modules else []
+    late = sys.modules["nngrad.files.signals"].LATE if "nngrad.files.signals" in sys.modules else []
     return 128 + late[0] if late else status
 
 
@@ -126,13 +126,13 @@ def _outcome(argv: list) -> int:
 
 def _say_written() -> None:
     """After a signal: which files were whole before it came (a rerun would repeat them)."""
-    written = sys.modules["nngrad.atomic"].WRITTEN if "nngrad.atomic" in sys.modules else []
+    written = sys.modules["nngrad.files.atomic"].WRITTEN if "nngrad.files.atomic" in sys.modules else []
     if written:
         click.echo(f"nngrad: stopped by a signal after writing {', '.join(written)}", err=True)
 
 
 def _remove_leftovers() -> None:
     """Remove temp files a signal left; warn of what could not be removed or was noted."""
-    if "nngrad.atomic" in sys.modules:
-        for problem in sys.modules["nngrad.atomic"].leftover():
+    if "nngrad.files.atomic" in sys.modules:
+        for problem in sys.modules["nngrad.files.atomic"].leftover():
             click.echo(f"nngrad: warning: {problem.lstrip('; ')}", err=True)

@@ -30,10 +30,10 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     was needed, and the exit status is 2. Without SPEC, a bundled example is explained.
     With --values, a value that is not finite gives exit status 1, as for run.
     """
-    from ..core import run as run_network
-    from ..chainrule import environment, explain as explain_network
-    from ..shapewalk import network_or_walk
-    from ..loader import load
+    from ..numerics.passes import run as run_network
+    from ..equations.build import environment, explain as explain_network
+    from ..equations.shapewalk import network_or_walk
+    from ..specs.read import load
 
     settings = settings_from(config_path)
     path, title = spec_source(spec)

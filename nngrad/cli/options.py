@@ -6,7 +6,7 @@ import math
 
 import click
 
-from ..config import RANGES
+from ..settings import RANGES
 from ..errors import NngradError, size_text
 
 SEEDS = click.IntRange(0, 2 ** 32 - 1)  # what numpy's RandomState takes

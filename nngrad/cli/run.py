@@ -30,8 +30,8 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
     example network is run. With -o, the results go to OUT and nothing is printed, unless
     --format is given too. Exit status: 0 done, 1 a result is not finite, 2 bad input.
     """
-    from ..core import run as run_network
-    from ..loader import load
+    from ..numerics.passes import run as run_network
+    from ..specs.read import load
 
     if batch_chunk is not None and keep != "grads":
         raise click.UsageError("--batch-chunk needs --keep grads")

@@ -16,9 +16,9 @@ EVERY_STEP_UP_TO = 20  # longer runs print about this many lines, and show a pro
 
 def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, history,
               settings) -> int:
-    from ..descent import descend
-    from ..specfile import read_spec
-    from ..specwrite import spec_format
+    from ..numerics.descent import descend
+    from ..specs.specfile import read_spec
+    from ..specs.write import spec_format
 
     path, title = spec_source(spec_path)
     limits = read_limits(settings)
@@ -55,8 +55,8 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
 
 def _write(outputs: list) -> None:
     """The files first, all or none; then what goes to standard output."""
-    from ..atomic import write_all
-    from ..specwrite import write_text_or_bytes
+    from ..files.atomic import write_all
+    from ..specs.write import write_text_or_bytes
 
     write_all([(path, data) for path, data in outputs if path != "-"])
     for path, data in outputs:
@@ -95,7 +95,7 @@ class _progress:
 
 def _updated(loaded, net, update: str, title: str, limits: dict):
     """The updated spec's text (YAML) or bytes (NPZ), in SPEC's own format."""
-    from ..specwrite import npz_bytes, yaml_text
+    from ..specs.write import npz_bytes, yaml_text
 
     layers = net.layers
     if loaded.kind == "npz":
@@ -105,7 +105,7 @@ def _updated(loaded, net, update: str, title: str, limits: dict):
             if update == "all":
                 members[f"b{l}"] = layer.b
         return npz_bytes(members)
-    from ..specfile import patched_yaml
+    from ..specs.specfile import patched_yaml
 
     updates = {}
     for i, layer in enumerate(layers):
@@ -124,6 +124,6 @@ def _updated(loaded, net, update: str, title: str, limits: dict):
 
 
 def _history(losses: list) -> str:
-    from ..specwrite import number
+    from ..specs.write import number
 
     return "step,loss\n" + "".join(f"{k},{number(loss)}\n" for k, loss in enumerate(losses))

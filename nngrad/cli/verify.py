@@ -33,8 +33,8 @@ def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> in
     The numeric side runs in float64. A perturbation that crosses a kink (relu, leaky_relu,
     elu at 0; mae at y = t) is skipped and listed. Exit status: 0 agree, 1 disagree, 2 bad input.
     """
-    from ..gradcheck import check_gradients
-    from ..loader import load
+    from ..verify.gradcheck import check_gradients
+    from ..specs.read import load
 
     settings = settings_from(config_path)
     path, title = spec_source(spec)
@@ -65,8 +65,8 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
     MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl to arrays, as your
     own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
     """
-    from ..comparison import compare_gradients, gradients_of
-    from ..loader import load, load_gradients
+    from ..verify.compare import compare_gradients, gradients_of
+    from ..specs.read import load, load_gradients
 
     settings = settings_from(config_path)
     path, title = spec_source(spec)

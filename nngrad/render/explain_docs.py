@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from ..notation import annotated, code, latex, plain, text
+from ..equations.notation import annotated, code, latex, plain, text
 from .explain_text import PARTS, describe, formatter, grouped, legend, values_text
 from .jsondoc import plain as plain_numbers
 

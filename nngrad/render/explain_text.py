@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..equations import FUNCTIONS, Fn, Sum
-from ..notation import annotated, code, text
+from ..equations.expr import FUNCTIONS, Fn, Sum
+from ..equations.notation import annotated, code, text
 
 PARTS = {"forward": "Forward", "loss": "Loss", "backward": "Backward, from the loss to the input"}
 SHAPE = r"\((?:\d+(?:×\d+)*|scalar|\?)\)"

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from ..atomic import atomic_write
+from ..files.atomic import atomic_write
 from ..errors import NngradError, quoted
 from .jsondoc import result_document, to_json
 

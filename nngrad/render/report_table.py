@@ -6,7 +6,7 @@ read as a tag.
 
 from __future__ import annotations
 
-from ..report import AGREEING, WRONG_SHAPE, band
+from ..verify.report import AGREEING, WRONG_SHAPE, band
 
 
 def _err(x) -> str:

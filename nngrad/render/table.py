@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import KINDS
+from ..numerics.passes import KINDS
 
 
 def reduction_text(res) -> str:

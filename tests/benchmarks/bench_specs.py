@@ -23,7 +23,7 @@ import numpy as np
 
 import nngrad
 from bench_core import relu_net, relu_spec, timed
-from nngrad.specwrite import write_spec
+from nngrad.specs.write import write_spec
 
 
 def median_time(fn, repeat: int) -> float:

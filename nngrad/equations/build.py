@@ -1,0 +1,279 @@
+"""The chain rule of every layer as equations with shapes, in the spec's own layout.
+
+``explain(net)`` writes the forward pass, the loss with its reduction, and each layer's backward
+equations (dA, dZ, dW, dB), as ``Equation`` trees (see ``equations``) that evaluate to the core's
+results. The equations are built from shapes alone, so ``shapewalk`` can also follow a spec
+whose shapes do not fit, up to the equation where they fail, saying what was needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..numerics.activations import ACTIVATIONS
+from .expr import Div, Equation, Fn, Op, Sum, Sym, Tr, shape_text
+from ..numerics.losses import FUSED, LOSSES
+from ..model.network import Network
+from ..model.shapes import rows
+from .notation import plain
+from .rules import TERMS, VJPS
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    W: tuple
+    b: tuple | None  # as given; None: omitted (zeros)
+    activation: str
+    alpha: float | None = None
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """What the equations depend on: the layout, the shapes, the names."""
+
+    layout: str
+    X: tuple
+    T: tuple  # as used: one-hot (m, n) rows or (n, m) columns when T holds labels
+    layers: tuple
+    loss: str
+    reduction: str
+    labels: bool = False
+    soft_targets: bool = False  # cross_entropy targets whose examples do not sum to 1
+
+    @property
+    def m(self) -> int:
+        return self.X[0] if self.layout == "rows" else self.X[1]
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Every equation, forward then loss then backward; ``failure`` the one whose shapes do not fit."""
+
+    skeleton: Skeleton
+    equations: tuple
+
+    @property
+    def failure(self) -> Equation | None:
+        return next((e for e in self.equations if not e.fits), None)
+
+
+def explain(net: Network) -> Explanation:
+    """The equations of ``net``: forward, loss, and backward layer by layer, with shapes."""
+    sk = skeleton(net)
+    return Explanation(sk, tuple(build(sk)))
+
+
+def skeleton(net: Network) -> Skeleton:
+    """The shapes and names of a validated network."""
+    layers = tuple(LayerShape(np.shape(l.W), _given_b(net, i), l.activation, l.params.get("alpha"))
+                   for i, l in enumerate(net.layers))
+    T = net.T.shape
+    soft = False
+    if net.labels:
+        T = onehot_shape(net.layout, layers, net.batch)
+    elif net.loss == "cross_entropy":
+        soft = not np.allclose(rows(net.T, net.layout).sum(axis=1), 1)
+    return Skeleton(net.layout, net.X.shape, T, layers, net.loss, net.reduction, net.labels, soft)
+
+
+def onehot_shape(layout: str, layers, m: int) -> tuple:
+    """The shape of the one-hot T that m class labels stand for: (m, nL) rows, (nL, m) columns."""
+    n = layers[-1].W[1] if layout == "rows" else layers[-1].W[0]
+    return (m, n) if layout == "rows" else (n, m)
+
+
+def _given_b(net: Network, i: int):
+    return None if net.layers[i].b is None else net.layers[i].b.shape
+
+
+# --- the equations ---------------------------------------------------------------------------
+
+def build(sk: Skeleton) -> list[Equation]:
+    """Forward, loss, backward; stops after the first equation whose shapes do not fit."""
+    eqs: list[Equation] = []
+    Zs, As = _forward(sk, eqs)
+    if eqs and not eqs[-1].fits:
+        return eqs
+    _loss(sk, As[-1], eqs)
+    if not eqs[-1].fits:
+        return eqs
+    _backward(sk, Zs, As, eqs)
+    return eqs
+
+
+def _sym(name: str, shape) -> Sym:
+    return Sym(name, None if shape is None else tuple(shape))
+
+
+def _bias_shape(sk: Skeleton, n: int) -> tuple:
+    return (1, n) if sk.layout == "rows" else (n, 1)
+
+
+def _forward(sk: Skeleton, eqs: list) -> tuple[list, list]:
+    rows_ = sk.layout == "rows"
+    A_prev = _sym("X", sk.X)
+    Zs, As = [], []
+    for l, layer in enumerate(sk.layers, start=1):
+        W = _sym(f"W{l}", layer.W)
+        n = layer.W[1] if rows_ else layer.W[0]
+        given = layer.b
+        b = _sym(f"b{l}", _bias_shape(sk, n) if given is None or len(given) == 1 and given[0] == n
+                 else given)
+        product = Op("@", A_prev, W) if rows_ else Op("@", W, A_prev)
+        rhs = Op("+", product, b)
+        needed = _w_needed(sk, l, A_prev, layer.W, given) if product.shape is None \
+            else _b_needed(sk, l, given, n)
+        Z = _sym(f"Z{l}", rhs.shape)
+        eqs.append(Equation(Z, rhs, l, "forward", _bias_note(sk, l, given), needed))
+        if needed:
+            return Zs, As
+        act = ACTIVATIONS[layer.activation]
+        A = _sym(f"A{l}", Z.shape)
+        f = Z if layer.activation == "identity" else Fn(layer.activation, Z, sk.layout, layer.alpha,
+                                                         boxed=True)
+        eqs.append(Equation(A, f, l,
+                            "forward", f"{layer.activation}(z) = {act.formula}"
+                            + (f", α = {layer.alpha:g}" if layer.alpha is not None else "")
+                            + (", over each example's features" if layer.activation == "softmax"
+                               else ", entry by entry")))
+        Zs.append(Z)
+        As.append(A)
+        A_prev = A
+    return Zs, As
+
+
+def _w_needed(sk: Skeleton, l: int, A_prev: Sym, W: tuple, b) -> str:
+    rows_ = sk.layout == "rows"
+    k = A_prev.shape[1] if rows_ else A_prev.shape[0]
+    side, dim = ("columns", "rows") if rows_ else ("rows", "columns")
+    msg = f"{A_prev.name} has {k} {side}, so W{l} needs {k} {dim}; it is ({shape_text(W)})"
+    if (W[1] if rows_ else W[0]) == k:
+        return msg + f": did you mean its transpose ({shape_text(W[::-1])})?"
+    n = str(b[0]) if b is not None and len(b) == 1 else f"n{l}"
+    return msg + f", and must be ({k}×{n})" if rows_ else msg + f", and must be ({n}×{k})"
+
+
+def _b_needed(sk: Skeleton, l: int, given, n: int) -> str:
+    if given is None or given in ((n,), _bias_shape(sk, n)):
+        return ""
+    return (f"b{l} must be ({n},) or ({shape_text(_bias_shape(sk, n))}) to match W{l}'s {n} "
+            f"outputs, not ({shape_text(given)})")
+
+
+def _bias_note(sk: Skeleton, l: int, given) -> str:
+    along = "row" if sk.layout == "rows" else "column"
+    if given is None:
+        return f"b{l} is omitted: zeros"
+    if len(given) == 1:
+        return f"b{l} is given as ({given[0]},) and added to every {along}, one per example"
+    return f"b{l} is added to every {along}, one per example"
+
+
+def _reduce(sk: Skeleton, x, n_out: int):
+    """``x`` divided as the reduction says: (expression, what the divisor is)."""
+    m = sk.m
+    if sk.reduction == "mean":
+        return Div(x, m * n_out), (f"the mean divides by m·n{len(sk.layers)} = {m}×{n_out}, "
+                                   f"{_n(m * n_out, 'entry', 'entries')} of Y")
+    if sk.reduction == "batch_mean":
+        return Div(x, m), f"batch_mean divides by m, {_n(m, 'example')}"
+    return x, "sum: no division"
+
+
+def _loss(sk: Skeleton, Y: Sym, eqs: list) -> None:
+    L = len(sk.layers)
+    T = _sym("T", sk.T)
+    n_out = Y.shape[1] if sk.layout == "rows" else Y.shape[0]
+    term = TERMS[sk.loss][0](Y, T)
+    rhs, why = _reduce(sk, Sum(term), n_out)
+    needed = "" if T.shape == Y.shape else \
+        f"T must be ({shape_text(Y.shape)}), the shape of the output A{L}, not ({shape_text(T.shape)})"
+    if sk.labels and not needed:
+        why += f"; T is the one-hot ({shape_text(T.shape)}) matrix of the {sk.m} class labels"
+    eqs.append(Equation(Sym("L", ()), rhs, L, "loss",
+                        f"{sk.loss}: l(y, t) = {LOSSES[sk.loss].formula}, summed; {why}", needed))
+
+
+def _backward(sk: Skeleton, Zs: list, As: list, eqs: list) -> None:
+    rows_ = sk.layout == "rows"
+    L = len(sk.layers)
+    T = _sym("T", sk.T)
+    dZ_next = None
+    for l in range(L, 0, -1):
+        layer = sk.layers[l - 1]
+        Z, A = Zs[l - 1], As[l - 1]
+        dA = _sym(f"dA{l}", A.shape)
+        n = A.shape[1] if rows_ else A.shape[0]
+        if l == L:
+            dterm, dterm_why = TERMS[sk.loss][1](A, T), TERMS[sk.loss][2]
+            rhs, why = _reduce(sk, dterm, n)
+            once = "" if rhs is dterm else "; dividing here, once, carries into every dW and dB below"
+            eqs.append(Equation(dA, rhs, l, "backward", f"dL/dA{l}: {dterm_why}; {why}{once}"))
+        else:
+            W_next = _sym(f"W{l + 1}", sk.layers[l].W)
+            arrives = Op("@", dZ_next, Tr(W_next)) if rows_ else Op("@", Tr(W_next), dZ_next)
+            eqs.append(Equation(dA, arrives, l, "backward",
+                                f"Z{l + 1} = {plain(_affine(sk, A, W_next))} + b{l + 1}: the gradient "
+                                f"flows back through W{l + 1}, transposed"))
+        dZ = _sym(f"dZ{l}", Z.shape)
+        fused = FUSED.get((layer.activation, sk.loss)) if l == L else None
+        if fused is not None:
+            eqs.append(_fused(sk, dZ, A, T, n))
+        else:
+            vjp, why = VJPS[layer.activation]
+            eqs.append(Equation(dZ, vjp(dA, Z, A, layer.alpha, sk.layout), l, "backward", why))
+            if l < L and layer.activation != "identity":
+                eqs.append(Equation(dZ, vjp(arrives, Z, A, layer.alpha, sk.layout), l, "backward",
+                                    f"in one line: the chain rule from dZ{l + 1} to dZ{l}"))
+        A_prev = As[l - 2] if l > 1 else _sym("X", sk.X)
+        dW = Op("@", Tr(A_prev), dZ) if rows_ else Op("@", dZ, Tr(A_prev))
+        eqs.append(Equation(_sym(f"dW{l}", layer.W), dW, l, "backward",
+                            f"Z{l} = {plain(_affine(sk, A_prev, _sym(f'W{l}', layer.W)))} + b{l}: "
+                            f"the product sums over {_n(sk.m, 'example')}, "
+                            f"and dW{l} has W{l}'s shape"))
+        given = layer.b or (n,)
+        axis, along = ("rows", "row") if rows_ else ("cols", "column")
+        keep = len(given) == 2
+        eqs.append(Equation(_sym(f"dB{l}", given), Sum(dZ, axis, keepdims=keep), l, "backward",
+                            f"b{l} is added to every {along}, so dB{l} sums dZ{l} over the "
+                            f"{axis.replace('cols', 'columns')}, in b{l}'s shape ({', '.join(map(str, given))}"
+                            f"{',' if len(given) == 1 else ''})"))
+        dZ_next = dZ
+
+
+def _n(n: int, word: str, words: str = "") -> str:
+    return f"{n} {word if n == 1 else words or word + 's'}"
+
+
+def _affine(sk: Skeleton, A_prev: Sym, W: Sym):
+    return Op("@", A_prev, W) if sk.layout == "rows" else Op("@", W, A_prev)
+
+
+def _fused(sk: Skeleton, dZ: Sym, A: Sym, T: Sym, n: int) -> Equation:
+    l = len(sk.layers)
+    act = sk.layers[-1].activation
+    diff = Op("-", A, T)
+    if sk.soft_targets:
+        diff = Op("-", Op("*", A, Sum(T, "cols" if sk.layout == "rows" else "rows")), T)
+    rhs, why = _reduce(sk, diff, n)
+    simplified = "dA ⊙ A(1 − A)" if act == "sigmoid" else "softmax's Jacobian applied to dA"
+    return Equation(dZ, rhs, l, "backward",
+                    f"{act} and {sk.loss} fused: {simplified} simplifies to this, computed from "
+                    f"Z{l} so that it stays finite when A{l} saturates; {why}")
+
+
+def environment(net: Network, res) -> dict:
+    """Every symbol of the equations as an array: X, T, each W and b (b as the row or column
+    it is added as), every result, and L the loss."""
+    from ..numerics.passes import targets
+
+    env = dict(res.tensors)
+    Y = rows(res[f"A{len(net.layers)}"], net.layout)
+    env.update(X=net.X, T=rows(targets(net, Y), net.layout), L=res.loss)
+    for l, layer in enumerate(net.layers, start=1):
+        n = layer.b.size
+        env[f"W{l}"] = layer.W
+        env[f"b{l}"] = layer.b.reshape((1, n) if net.layout == "rows" else (n, 1))
+    return env

@@ -1,0 +1,74 @@
+"""A new random spec with given layer widths, whose output layer and targets fit the loss.
+
+Weights are drawn from N(0, s²), s by the initialisation's formula for a layer of n_in inputs
+and n_out outputs; biases are zeros; X ~ N(0, 1). Numbers are rounded to 4 significant digits,
+so that the YAML stays readable and the YAML and NPZ made with one seed hold the same spec.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.network import Layer
+
+INITS = {  # name: (the standard deviation of W for n_in inputs and n_out outputs, as a formula)
+    "he":     (lambda n_in, n_out: np.sqrt(2 / n_in), "N(0, 2 / n_in)"),
+    "xavier": (lambda n_in, n_out: np.sqrt(2 / (n_in + n_out)), "N(0, 2 / (n_in + n_out))"),
+    "normal": (lambda n_in, n_out: 1.0, "N(0, 1)"),
+}
+
+OUTPUTS = {"cross_entropy": "softmax", "bce": "sigmoid"}  # the output activation a loss needs
+FITS = {"cross_entropy": ("softmax",), "bce": ("sigmoid", "softmax")}  # outputs a loss can take
+
+TARGETS = {  # loss: (T for m examples and n outputs from rng, in words)
+    "cross_entropy": (lambda rng, m, n: np.eye(n)[rng.integers(0, n, m)], "one-hot rows"),
+    "bce":           (lambda rng, m, n: rng.integers(0, 2, (m, n)).astype(float), "0 or 1"),
+}
+NORMAL_TARGETS = (lambda rng, m, n: rng.standard_normal((m, n)), "N(0, 1)")
+
+
+def output_for(loss: str) -> str:
+    """The output activation a loss takes by default: softmax, sigmoid, or identity."""
+    return OUTPUTS.get(loss, "identity")
+
+
+def misfit(loss: str, output: str) -> str | None:
+    """Why ``output`` cannot feed ``loss``, or None when it can."""
+    fits = FITS.get(loss)
+    if fits is None or output in fits:
+        return None
+    return f"{loss} needs a {' or '.join(fits)} output layer, not {output}"
+
+
+def round4(a: np.ndarray) -> np.ndarray:
+    """``a`` rounded to 4 significant digits (as its YAML shows it)."""
+    return np.char.mod("%.4g", a).astype(np.float64)
+
+
+def random_spec(widths, *, activation: str = "relu", output: str | None = None, loss: str = "mse",
+                layout: str = "rows", batch: int = 4, seed: int = 0, init: str = "he",
+                dtype: str = "float64") -> dict:
+    """``Network``'s arguments for a random network n0-n1-...-nL and ``batch`` examples.
+
+    Hidden layers use ``activation``; the output layer ``output`` (by default the one the loss
+    needs). T fits the loss: one-hot rows for cross_entropy, 0 or 1 for bce, N(0, 1) otherwise.
+    """
+    rng = np.random.default_rng(seed)
+    output = output or output_for(loss)
+    orient = (lambda a: a) if layout == "rows" else (lambda a: a.T)
+    layers = []
+    for l, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
+        W = round4(rng.standard_normal((n_in, n_out)) * INITS[init][0](n_in, n_out))
+        last = l == len(widths) - 2
+        layers.append(Layer(orient(W), np.zeros(n_out), output if last else activation))
+    X = round4(rng.standard_normal((batch, widths[0])))
+    T = round4(TARGETS.get(loss, NORMAL_TARGETS)[0](rng, batch, widths[-1]))
+    return {"X": orient(X), "T": orient(T), "layers": layers, "loss": loss, "layout": layout,
+            "dtype": dtype}
+
+
+def describe(widths, *, activation: str, output: str, loss: str, init: str) -> str:
+    """How a spec was made, in one line, for its header."""
+    return (f"widths {'-'.join(map(str, widths))}; hidden {activation}, output {output}; "
+            f"W ~ {init}: {INITS[init][1]}; b = 0; X ~ N(0, 1); "
+            f"T {TARGETS.get(loss, NORMAL_TARGETS)[1]}; 4 significant digits")

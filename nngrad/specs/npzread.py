@@ -1,0 +1,137 @@
+"""Read an NPZ without trusting it: nothing unpickled, nothing allocated before it is checked.
+
+Each member must be a ``.npy`` array of numbers or strings, stored once. Before any array is
+read, the zip directory's declared sizes and each ``.npy`` header's shape and dtype are checked
+against the bytes the member really holds and against a cap (``limits.npz_bytes`` in
+``configs/``), so a small file that declares a huge member (a zip bomb) or an absurd shape is
+refused, not inflated. A caller's ``precheck`` then sees the declared shapes (and may read a few
+small members) before the arrays are read: a spec whose shapes cannot fit is refused for free.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import zlib
+
+import numpy as np
+
+from ..errors import SpecError, quoted
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+NPY_MAGIC = b"\x93NUMPY"
+DEFAULT_LIMIT = 1 << 30  # as configs/default.yaml: limits.npz_bytes
+_BROKEN = (zlib.error, EOFError, OSError, ValueError, KeyError, struct.error, NotImplementedError,
+           RuntimeError, UnicodeDecodeError, OverflowError)
+
+
+def _broken() -> tuple:
+    """What a damaged NPZ raises; zipfile (8 ms of imports) is loaded only to read an NPZ."""
+    import zipfile
+
+    return (zipfile.BadZipFile, *_BROKEN)
+
+
+def stream_limit(limit: int | None = None) -> int:
+    """The most bytes an NPZ declaring at most ``limit`` bytes of arrays (``limits.npz_bytes``)
+    may take when it must be read whole, from a pipe: the arrays, 1/256 more for compression's
+    worst growth (deflate's is under 1/2000), and 4 MiB for the zip's headers and directory
+    (np.savez writes about 150 bytes a member)."""
+    limit = DEFAULT_LIMIT if limit is None else limit
+    return limit + limit // 256 + (4 << 20)
+
+
+def npz_arrays(data, single: str, limit: int | None = None, precheck=None) -> dict:
+    """Every member of an NPZ (its bytes, or a seekable binary file) as an array; SpecError
+    ``single`` when it is one .npy.
+
+    ``precheck(headers, read)``, if given, is called once every header is checked and before
+    any array is read: ``headers`` maps each member to its declared ``(shape, dtype)``, and
+    ``read(key)`` reads one member (kept, not read again).
+    """
+    import zipfile
+
+    limit = DEFAULT_LIMIT if limit is None else limit
+    f = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+    try:
+        if f.read(len(NPY_MAGIC)) == NPY_MAGIC:
+            raise SpecError(single)
+        f.seek(0)
+        archive = zipfile.ZipFile(f)
+        infos = archive.infolist()
+    except _broken():
+        raise SpecError("is not a valid NPZ file") from None
+    declared = sum(info.file_size for info in infos)
+    if declared > limit:
+        raise SpecError(f"declares {declared:,} bytes of arrays, more than the limit of {limit:,} "
+                        "(limits.npz_bytes in the settings)")
+    with archive:
+        members, headers, arrays = {}, {}, {}
+        for info in infos:
+            key = _key(info)
+            if key in members:
+                raise SpecError(f"is stored twice in the NPZ (two members "
+                                f"{quoted(info.filename)}); an NPZ holds each array once, as "
+                                "np.savez writes it", path=(key,))
+            members[key], headers[key] = info, _header(archive, info, limit)
+
+        def read(key: str) -> np.ndarray:
+            if key not in arrays:
+                arrays[key] = _read(archive, members[key], key)
+            return arrays[key]
+
+        if precheck is not None:
+            precheck(headers, read)
+        return {key: read(key) for key in members}
+
+
+def _key(info) -> str:
+    if not info.filename.endswith(".npy") or info.is_dir():
+        raise SpecError(f"holds {quoted(info.filename)}, which is not a .npy array; an NPZ spec "
+                        "holds only arrays, as np.savez writes them")
+    return info.filename[:-4]
+
+
+def _header(archive, info, limit: int):
+    """Shape and dtype from the member's .npy header, checked before its data is read."""
+    key = info.filename[:-4]
+    try:
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            read = {(1, 0): np.lib.format.read_array_header_1_0,
+                    (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read is None:
+                raise SpecError(f"is a .npy of format version {version}, which nngrad does not read",
+                                path=(key,))
+            shape, _, dtype = read(f)
+    except SpecError:
+        raise
+    except Exception:  # noqa: BLE001 - numpy parses the header with ast and tokenize, which
+        # raise what they like on junk (TokenError, SyntaxError, TypeError, ...)
+        raise SpecError("is not a valid .npy array (the NPZ is truncated or corrupt)",
+                        path=(key,)) from None
+    if dtype.hasobject:
+        raise SpecError("holds Python objects, which nngrad never unpickles", path=(key,))
+    if dtype.fields is not None or dtype.kind not in "biufUS":
+        raise SpecError(f"has the dtype {dtype}; a spec's arrays hold numbers (or names, as "
+                        "strings)", path=(key,))
+    if any(n < 0 for n in shape):
+        raise SpecError(f"declares the shape {quoted(shape)}, which has a negative length",
+                        path=(key,))
+    # an entry of no bytes (a string dtype of length 0) still counts one: 10**18 of them are refused
+    nbytes = math.prod(shape) * max(dtype.itemsize, 1)
+    if nbytes > min(limit, info.file_size):
+        size = f"{nbytes:,} bytes" if dtype.itemsize else f"{nbytes:,} entries"
+        raise SpecError(f"declares the shape {quoted(shape)} of {dtype} ({size}), but the member "
+                        f"holds {info.file_size:,} bytes (limit {limit:,})", path=(key,))
+    return tuple(shape), dtype
+
+
+def _read(archive, info, key: str) -> np.ndarray:
+    try:
+        with archive.open(info) as f:
+            return np.lib.format.read_array(f, allow_pickle=False)
+    except _broken():
+        raise SpecError("is not a valid .npy array (the NPZ is truncated or corrupt)",
+                        path=(key,)) from None

@@ -1,0 +1,247 @@
+"""Load a network spec from YAML or NPZ into a validated ``Network``.
+
+Every problem becomes a ``SpecError`` that names the file, the place (``W2``, ``X[0][3]``,
+``layer 2 activation``) and, for YAML, the line. NPZ members are read with
+``allow_pickle=False``: nothing in a spec is ever unpickled or executed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numerics.activations import ACTIVATIONS
+from ..errors import SpecError, quoted
+from ..model.network import Layer, Network
+from ..model.values import close_matches, described, kind_of
+from .npzread import npz_arrays
+from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
+
+NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
+SPEC_EMPTY = "is empty; a spec is a mapping with X, T, layers and loss"
+SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers")
+NPZ_OPTIONAL = ("layout", "reduction", "dtype")
+
+
+def load(source, *, name: str | None = None, build=Network, limit: int | None = None,
+         read_limit: int | None = None, memory_limit: int | None = None) -> Network:
+    """Load a spec from a path (YAML or NPZ, told apart by content), or ``-`` for standard input.
+
+    Raises ``SpecError`` with the file, place and line of the first problem. ``build`` makes the
+    network from ``Network``'s keyword arguments (``nngrad explain`` adds its shape walk).
+    ``limit`` caps the bytes an NPZ may declare (default: ``limits.npz_bytes`` of the settings),
+    ``read_limit`` the bytes of a YAML or JSON text (default: ``limits.read_bytes``); an NPZ on a
+    pipe is read up to ``npzread.stream_limit(limit)`` (see ``sources``). ``memory_limit`` caps
+    the memory a YAML text's reading may need (default: ``limits.memory_bytes``; see
+    ``yamlread.compose_rows``).
+    """
+    return load_file(source, name, lambda data: from_npz(data, build, limit),
+                     lambda data: from_yaml(data, build, memory_limit), limit=limit,
+                     read_limit=read_limit)
+
+
+def from_yaml(data: bytes, build=Network, memory_limit: int | None = None) -> Network:
+    """A Network from the bytes of a YAML (or JSON) spec."""
+    from .yamlread import parse
+
+    return from_tree(parse(data, SPEC_EMPTY, memory_limit), build)
+
+
+def from_tree(root, build=Network) -> Network:
+    """A Network from a YAML spec's node tree; a SpecError gets the line of its place."""
+    from .yamlread import line_of, to_python
+
+    try:
+        spec = to_python(root)
+        return from_mapping(spec, build)
+    except SpecError as e:
+        raise e.located(line=line_of(root, e.path)) from None
+
+
+def from_mapping(spec, build=Network) -> Network:
+    """A Network from a spec already parsed to plain data (mappings, lists, numbers)."""
+    if not isinstance(spec, dict):
+        raise SpecError(f"is a {kind_of(spec)}; a spec is a mapping with X, T, layers and loss")
+    _known_keys(spec, SPEC_KEYS, ())
+    for key in ("X", "T", "layers", "loss"):
+        if key not in spec:
+            raise SpecError(f"the spec has no {key}")
+    layers = spec["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise SpecError("must be a non-empty list of layers", path=("layers",))
+    built = []
+    for i, layer in enumerate(layers):
+        path = ("layers", i)
+        if not isinstance(layer, dict):
+            raise SpecError(f"is a {kind_of(layer)}; a layer is a mapping with W, b and activation",
+                            path=path)
+        _known_keys(layer, ("W", "b", "activation"), path)
+        if "W" not in layer:
+            raise SpecError("has no W", path=path)
+        if "activation" not in layer:
+            raise SpecError("has no activation (write `activation: identity` for none)", path=path)
+        built.append(Layer(numbers(layer["W"], (*path, "W")),  # b left out: zeros; b: null is refused
+                           numbers(layer["b"], (*path, "b")) if "b" in layer else None,
+                           layer["activation"]))
+    return build(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
+                 loss=spec["loss"], layout=spec.get("layout", "rows"),
+                 dtype=spec.get("dtype", "float64"))
+
+
+def numbers(value, path: tuple) -> np.ndarray:
+    """Nested lists of numbers (1-D or 2-D) as a float64 array; names the first bad entry."""
+    if not isinstance(value, list):
+        raise SpecError(f"is {described(value)}; a list of numbers was expected", path=path)
+    if not value:
+        raise SpecError("is empty", path=path)
+    if isinstance(value[0], list):
+        width = len(value[0])
+        for i, row in enumerate(value):
+            if not isinstance(row, list):
+                raise SpecError(f"is {described(row)}, but row 0 is a list: every row must be a "
+                                "list of the same length", path=(*path, i))
+            if len(row) != width:
+                raise SpecError(f"has {len(row)} entries but row 0 has {width}: every row must "
+                                "be as long", path=(*path, i))
+            _check_numbers(row, (*path, i))
+    else:
+        _check_numbers(value, path)
+    try:
+        return np.array(value, dtype=np.float64)
+    except OverflowError:
+        rows = value if isinstance(value[0], list) else [value]
+        for i, row in enumerate(rows):
+            for j, x in enumerate(row):
+                if _too_large(x):
+                    where = (i, j) if rows is value else (j,)
+                    raise SpecError(f"is {quoted(x)}, too large for a float64",
+                                    path=(*path, *where)) from None
+        raise SpecError("holds a number too large for a float64", path=path) from None
+
+
+def number(value, path: tuple) -> np.ndarray:
+    """A single int or float as a 0-d float64 array; SpecError if it is too large for one."""
+    if _too_large(value):
+        raise SpecError(f"is {quoted(value)}, too large for a float64", path=path)
+    return np.array(value, dtype=np.float64)
+
+
+def _too_large(x) -> bool:
+    try:
+        float(x)
+    except OverflowError:
+        return True
+    return False
+
+
+def _check_numbers(row: list, path: tuple) -> None:
+    for j, x in enumerate(row):
+        if type(x) is not float and (type(x) is not int):
+            raise SpecError(f"is {described(x)}; a number was expected", path=(*path, j))
+
+
+def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
+    for key in mapping:
+        if key not in known:
+            near = close_matches(str(key), known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise SpecError(f"unknown key {quoted(key)}{hint}; expected {', '.join(known)}",
+                            path=(*path, key))
+
+
+def from_npz(data, build=Network, limit: int | None = None) -> Network:
+    """A Network from an NPZ spec, its bytes or a binary file (arrays X, T, W1.., b1.., activations,
+    loss)."""
+    return from_arrays(spec_arrays(data, limit), build)
+
+
+def spec_arrays(data, limit: int | None = None) -> dict:
+    """The members of an NPZ spec (bytes or a seekable binary file), as ``npz_arrays`` reads them;
+    but first the shapes their headers declare are checked against each other (``npzshapes``),
+    so that a spec that cannot fit is refused before any array is read."""
+    from .npzshapes import check_headers
+
+    return npz_arrays(data, NPZ_SINGLE, limit, precheck=check_headers)
+
+
+def from_arrays(arrays: dict, build=Network) -> Network:
+    """A Network from the NPZ layout's arrays: X, T, W1..WL, b1..bL, activations, loss, ..."""
+    for key in ("X", "T", "activations", "loss"):
+        if key not in arrays:
+            raise SpecError(f"the NPZ has no member {key!r}")
+    names = _strings(arrays["activations"], "activations")
+    L = len(names)
+    known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL,
+             *(f"{p}{l}" for l in range(1, L + 1) for p in "Wb"))
+    _known_keys(arrays, known, ())
+    layers = []
+    for l, spec in enumerate(names, start=1):
+        if f"W{l}" not in arrays:
+            raise SpecError(f"the NPZ has {L} activations but no member W{l}")
+        layers.append(Layer(arrays[f"W{l}"], arrays.get(f"b{l}"), _activation(spec, l)))
+    options = {key: _string(arrays[key], key) for key in NPZ_OPTIONAL if key in arrays}
+    return build(X=arrays["X"], T=arrays["T"], layers=layers, loss=_string(arrays["loss"], "loss"),
+                 **options)
+
+
+def _activation(spec: str, l: int):
+    """``"leaky_relu:0.2"`` -> ``{"name": "leaky_relu", "alpha": 0.2}``; a plain name as is."""
+    name, sep, arg = spec.partition(":")
+    if not sep:
+        return name
+    params = ACTIVATIONS[name].params if name in ACTIVATIONS else {}
+    path = ("layers", l - 1, "activation")
+    if len(params) != 1:
+        raise SpecError(f"{quoted(spec)}: {quoted(name)} takes no parameter", path=path)
+    try:
+        value = float(arg)
+    except ValueError:
+        value = np.nan
+    if not np.isfinite(value):  # also a number of thousands of digits, which float reads as inf
+        raise SpecError(f"{quoted(spec)}: {quoted(arg)} is not a finite number", path=path)
+    return {"name": name, next(iter(params)): value}
+
+
+def _strings(a: np.ndarray, key: str) -> list[str]:
+    if a.dtype.kind not in "US" or a.ndim != 1:
+        raise SpecError("must be a 1-D array of strings, one activation name per layer", path=(key,))
+    return [_text(a[i:i + 1], (key, i)) for i in range(a.size)]
+
+
+def _string(a: np.ndarray, key: str) -> str:
+    if a.dtype.kind not in "US" or a.size != 1:
+        raise SpecError("must be a single string (a 0-d string array)", path=(key,))
+    return _text(a.reshape(1), (key,))
+
+
+def _text(a: np.ndarray, path: tuple) -> str:
+    """The one string of ``a``: bytes (dtype S) must be UTF-8, and str (dtype U) characters
+    (numpy makes a broken str of a code point past U+10FFFF)."""
+    if a.dtype.kind == "U" and a.dtype.itemsize:
+        codes = a.astype(a.dtype.newbyteorder("=")).view(np.uint32)
+        bad = codes[(codes > 0x10FFFF) | ((codes >= 0xD800) & (codes < 0xE000))]
+        if bad.size:
+            raise SpecError(f"is not valid text (it holds {int(bad[0]):#x}, which is not a "
+                            "Unicode character)", path=path)
+    s = a.item()
+    try:
+        return s.decode() if isinstance(s, bytes) else s
+    except UnicodeDecodeError as e:
+        raise SpecError(f"is not UTF-8 text (byte {e.start} is {s[e.start]:#04x})",
+                        path=path) from None
+
+
+def load_gradients(source, *, name: str | None = None, check=None, limit: int | None = None,
+                   read_limit: int | None = None, memory_limit: int | None = None) -> dict:
+    """Gradients a user computed, name -> array, from NPZ, YAML or JSON (``-``: standard input).
+
+    YAML and JSON hold a mapping of name to nested lists, or to ``{"shape": ..., "data": ...}``
+    as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted); a
+    shape that its data contradicts is refused. ``check(arrays)``, if given, validates them; its
+    SpecError is given this file and line. The limits are as for ``load``.
+    """
+    from .gradfile import npz_gradients, yaml_gradients
+
+    check = check or (lambda arrays: arrays)
+    return load_file(source, name, lambda data: check(npz_gradients(data, limit)),
+                     lambda data: yaml_gradients(data, check, memory_limit), limit=limit,
+                     read_limit=read_limit)

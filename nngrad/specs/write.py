@@ -1,0 +1,150 @@
+"""Write a spec as YAML or NPZ: from a loaded spec (convert, step) or a new one (init).
+
+A spec here is ``Network``'s arguments as given: ``X``, ``T``, ``layers`` (``Layer`` with ``b``
+None where omitted, the activation as written), ``loss`` (a name, or a mapping with a reduction),
+``layout``, ``dtype`` and optionally ``reduction``. YAML keeps one matrix row per line, and every
+number as the shortest text that reads back to the same float64, so a round trip loses nothing.
+NPZ follows the contract's layout (X, T, W1.., b1.., activations, loss, layout, reduction, dtype).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+import numpy as np
+
+from ..files.atomic import atomic_write
+from ..errors import NngradError
+
+YAML_EXTENSIONS = (".yaml", ".yml")
+SPEC_EXTENSIONS = (*YAML_EXTENSIONS, ".npz")
+
+
+def spec_format(path: str) -> str:
+    """``yaml`` or ``npz`` from an output path's extension (``-`` is YAML on standard output)."""
+    if path == "-":
+        return "yaml"
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in SPEC_EXTENSIONS:
+        raise NngradError(f"cannot tell the spec format from the extension {ext or '(none)'!r}; "
+                          f"use {', '.join(SPEC_EXTENSIONS)}", file=path)
+    return "npz" if ext == ".npz" else "yaml"
+
+
+def number(x) -> str:
+    """The shortest text that reads back to the same float64 (integers stay integers)."""
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    return repr(float(x))
+
+
+def _row(values) -> str:
+    return "[" + ", ".join(map(number, values)) + "]"
+
+
+def _matrix(a, indent: str) -> str:
+    a = np.asarray(a)
+    if a.ndim == 1:
+        return " " + _row(a.tolist())
+    return "".join(f"\n{indent}- {_row(row)}" for row in a.tolist())
+
+
+def _loss_parts(spec: dict) -> tuple[str, str | None]:
+    loss = spec["loss"]
+    if isinstance(loss, dict):
+        return loss["name"], loss.get("reduction", spec.get("reduction"))
+    return loss, spec.get("reduction")
+
+
+def _activation_yaml(activation) -> str:
+    if isinstance(activation, dict):
+        params = ", ".join(f"{k}: {number(v)}" for k, v in activation.items() if k != "name")
+        return f"{{name: {activation['name']}" + (f", {params}}}" if params else "}")
+    return str(activation)
+
+
+def yaml_text(spec: dict, header: list[str] = ()) -> str:
+    """The spec as readable YAML, ``header`` lines as comments on top."""
+    name, reduction = _loss_parts(spec)
+    loss = f"{{name: {name}, reduction: {reduction}}}" if reduction else name
+    out = [f"# {line}" for line in header]
+    out += [f"layout: {spec.get('layout', 'rows')}", f"dtype: {spec.get('dtype', 'float64')}",
+            f"loss: {loss}", "X:" + _matrix(spec["X"], "  "), "T:" + _matrix(_targets(spec), "  "),
+            "layers:"]
+    for layer in spec["layers"]:
+        out.append(f"  - activation: {_activation_yaml(layer.activation)}")
+        out.append("    W:" + _matrix(layer.W, "      "))
+        if layer.b is not None:
+            out.append("    b:" + _matrix(layer.b, "      "))
+    return "\n".join(out) + "\n"
+
+
+def _targets(spec: dict):
+    T = np.asarray(spec["T"])
+    if T.ndim == 1 and T.dtype.kind == "f" and np.array_equal(T, np.round(T)):
+        return T.astype(np.int64)  # class labels
+    return T
+
+
+def npz_members(spec: dict) -> dict:
+    """The spec as the contract's NPZ members, arrays in the spec's dtype (labels as integers)."""
+    dtype = spec.get("dtype", "float64")
+    name, reduction = _loss_parts(spec)
+    T = _targets(spec)
+    members = {"X": np.asarray(spec["X"], dtype=dtype),
+               "T": T if T.dtype.kind in "iu" else np.asarray(T, dtype=dtype)}
+    names = []
+    for l, layer in enumerate(spec["layers"], start=1):
+        members[f"W{l}"] = np.asarray(layer.W, dtype=dtype)
+        if layer.b is not None:
+            members[f"b{l}"] = np.asarray(layer.b, dtype=dtype)
+        names.append(_activation_npz(layer.activation))
+    members["activations"] = np.array(names)
+    members["loss"] = np.array(name)
+    members["layout"] = np.array(spec.get("layout", "rows"))
+    members["dtype"] = np.array(dtype)
+    if reduction:
+        members["reduction"] = np.array(reduction)
+    return members
+
+
+def _activation_npz(activation) -> str:
+    if isinstance(activation, dict):
+        params = [number(v) for k, v in activation.items() if k != "name"]
+        return activation["name"] + "".join(f":{p}" for p in params)
+    return str(activation)
+
+
+def npz_bytes(members: dict) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **members)
+    return buffer.getvalue()
+
+
+def write_text_or_bytes(path: str, data) -> None:
+    """Write ``data`` (str: YAML, bytes: NPZ) to ``path`` atomically; ``-`` is standard output,
+    where the text goes as the UTF-8 it is (not in the stream's encoding). A file name in the
+    text (a header) keeps the bytes it had on the command line."""
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    if path == "-":
+        if isinstance(data, bytes):
+            raise NngradError("an NPZ cannot be written to standard output; give a file name",
+                              file="-")
+        write_bytes = getattr(sys.stdout, "write_bytes", None)  # the command line's stream
+        if write_bytes is None:
+            sys.stdout.write(data)
+        else:
+            write_bytes(raw)
+        return
+    with atomic_write(path, "wb") as f:
+        f.write(raw)
+
+
+def write_spec(spec: dict, path: str, header: list[str] = ()) -> None:
+    """Write ``spec`` to ``path`` in the format its extension names, atomically."""
+    if spec_format(path) == "npz":
+        write_text_or_bytes(path, npz_bytes(npz_members(spec)))
+    else:
+        write_text_or_bytes(path, yaml_text(spec, header))

@@ -1,0 +1,184 @@
+"""Gradient checking: nngrad's analytic dW and dB against central finite differences.
+
+The numeric side always runs in float64: d ≈ (L(p + eps) - L(p - eps)) / (2 eps). Full mode
+perturbs every parameter (2 forward passes each). Fast mode checks ``directions`` random unit
+directions v per tensor, comparing the directional derivative (L(p + eps v) - L(p - eps v)) / 2eps
+with sum(G * v), so its cost does not grow with the number of parameters (as PyTorch's
+gradcheck fast mode). It perturbs Z_l rather than recompute it: Z_l ± eps (A_{l-1} · V) for
+W_l, Z_l ± eps v for b_l, with the unperturbed forward pass computed once, and runs only
+layers l..L forward from there. A perturbation that moves a pre-activation across a kink (relu,
+leaky_relu, elu at 0; mae where y = t) is skipped and reported, not failed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..numerics.passes import forward, forward_from, forward_loss, loss_value, run, targets
+from ..model.network import Layer, Network
+from ..model.shapes import rows
+from ..errors import NngradError
+from .report import (OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport,
+                     overflow_warning)
+
+KINKED = ("relu", "leaky_relu", "elu")
+
+
+MODES = ("auto", "full", "fast")
+
+
+def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
+                    rtol: float | None = None, atol: float | None = None, directions: int = 8,
+                    full_max_params: int = 2000, worst: int = 5, seed: int = 0) -> Report:
+    """Check every dW and dB of ``net`` against finite differences; a ``Report`` per tensor.
+
+    ``mode``: ``full``, ``fast`` or ``auto`` (full up to ``full_max_params`` parameters).
+    A tensor agrees when max|analytic - numeric| <= atol + rtol * max|numeric|; rtol and atol
+    default to ``TOLERANCES[net.dtype]`` (looser for float32, whose analytic pass is float32).
+    """
+    if mode not in MODES:
+        raise NngradError(f"unknown check mode {mode!r}; expected one of: {', '.join(MODES)}")
+    if not (eps > 0 and directions >= 1):
+        raise NngradError("eps must be positive and directions at least 1")
+    rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
+    atol = TOLERANCES[net.dtype][1] if atol is None else atol
+    analytic = run(net)
+    net64 = _float64_copy(net)
+    params = [(f"d{'W' if k == 0 else 'B'}{l}", p) for l, layer in enumerate(net64.layers, start=1)
+              for k, p in enumerate((layer.W, layer.b))]
+    n_params = sum(p.size for _, p in params)
+    if mode == "auto":
+        mode = "full" if n_params <= full_max_params else "fast"
+    rng = np.random.default_rng(seed)
+    base = _unperturbed(net64) if mode == "fast" else None
+    report = Report("check", settings={"mode": mode, "eps": eps, "rtol": rtol, "atol": atol,
+                                       "parameters": n_params, "dtype": net.dtype,
+                                       **({"directions": directions} if mode == "fast" else {})})
+    candidates = []
+    for name, P in params:
+        G = np.asarray(analytic[name], dtype=np.float64)
+        if mode == "full":
+            a, n, kinks = _full(net64, P, G, eps)
+        else:
+            a, n, kinks = _fast(net64, base, name, G, eps, directions, rng)
+        at = (lambda i: (i,)) if mode == "fast" else (lambda i, s=P.shape: _unravel(i, s))
+        with np.errstate(all="ignore"):  # inf - inf where the net overflowed: nan, never ok
+            report.tensors[name] = _verdict(a, n, kinks, rtol, atol)
+            candidates += _elements(name, a, n, kinks, at)
+        report.skipped += [f"{name}{_label(at(i), mode)}: {why}; skipped" for i, why in kinks.items()]
+    overflowed = analytic.first_nonfinite()
+    if overflowed is not None:
+        report.warnings.append(overflow_warning(overflowed))
+    if net.dtype == "float32":
+        report.warnings.append(f"the spec is float32: its analytic gradients are computed in "
+                               f"float32, so they are held to rtol={rtol:g}, atol={atol:g}")
+    report.worst = sorted(candidates, key=lambda c: -c[4] if c[4] == c[4] else -np.inf)[:worst]
+    return report
+
+
+def _float64_copy(net: Network) -> Network:
+    """A float64 network whose W and b are fresh C-ordered arrays, safe to perturb in place."""
+    own = lambda a: np.array(a, dtype=np.float64, order="C")  # noqa: E731
+    layers = [Layer(own(l.W), own(l.b), l.activation, dict(l.params)) for l in net.layers]
+    return Network(X=own(net.X), T=net.T, layers=layers, loss=net.loss, reduction=net.reduction,
+                   layout=net.layout, dtype="float64")
+
+
+def _full(net, P, G, eps):
+    flat, numeric, kinks = P.reshape(-1), np.empty(P.size), {}
+    for i in range(P.size):
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = forward_loss(net)
+        flat[i] = saved - eps
+        minus = forward_loss(net)
+        flat[i] = saved
+        numeric[i] = (plus[0] - minus[0]) / (2 * eps)
+        crossing = _kink_crossed(net, plus, minus)
+        if crossing:
+            kinks[i] = crossing
+    return G.reshape(-1), numeric, kinks
+
+
+def _unperturbed(net):
+    """The Zs, As and targets that fast mode perturbs from, computed once."""
+    with np.errstate(all="ignore"):
+        Zs, As = forward(net)
+    return Zs, As, targets(net, As[-1])
+
+
+def _fast(net, base, name, G, eps, directions, rng):
+    l = int(name[2:])
+    Zs, As, T = base
+    A_prev = As[l - 2] if l > 1 else rows(net.X, net.layout)
+    analytic, numeric, kinks = np.empty(directions), np.empty(directions), {}
+    for j in range(directions):
+        v = rng.standard_normal(G.shape)
+        v /= np.linalg.norm(v)
+        with np.errstate(all="ignore"):
+            dZ = A_prev @ rows(v, net.layout) if name[1] == "W" else v.reshape(-1)
+            plus, minus = (_tail_loss(net, l, Zs[l - 1] + sign * eps * dZ, T) for sign in (1, -1))
+            numeric[j] = (plus[0] - minus[0]) / (2 * eps)
+            analytic[j] = float((G * v).sum())
+        crossing = _kink_crossed(net, plus, minus, first=l)
+        if crossing:
+            kinks[j] = crossing
+    return analytic, numeric, kinks
+
+
+def _tail_loss(net, l, Z, T):
+    Zs, As = forward_from(net, l, Z)
+    return loss_value(net, Zs[-1], As[-1], T), Zs, As
+
+
+def _kink_crossed(net, plus, minus, first: int = 1) -> str | None:
+    """Where the + and - perturbations fall on two sides of a kink, in words; else None.
+    ``plus`` and ``minus`` hold the Zs and As of layers ``first``..L."""
+    (_, Zp, Ap), (_, Zm, Am) = plus, minus
+    for l, layer in enumerate(net.layers[first - 1:], start=first):
+        if layer.activation in KINKED:
+            crossed = (Zp[l - first] > 0) != (Zm[l - first] > 0)
+            if crossed.any():
+                at = _user_index(np.argwhere(crossed)[0], net.layout)
+                return f"crosses the {layer.activation} kink of Z{l}{at}"
+    if net.loss == "mae":
+        T = targets(net, Ap[-1])
+        crossed = (Ap[-1] > T) != (Am[-1] > T)
+        if crossed.any():
+            at = _user_index(np.argwhere(crossed)[0], net.layout)
+            return f"crosses the mae kink of A{len(net.layers)}{at} (where Y = T)"
+    return None
+
+
+def _verdict(a, n, kinks, rtol, atol) -> TensorReport:
+    keep = np.ones(a.shape, dtype=bool)
+    keep[list(kinks)] = False
+    if not keep.any():
+        return TensorReport(SKIPPED_KINK, 0.0, 0.0, checked=0, skipped=len(kinks))
+    err = np.abs(a - n)[keep]
+    scale = float(np.abs(n[keep]).max())
+    max_abs = float(err.max())
+    max_rel = max_abs / scale if scale else (0.0 if max_abs == 0 else np.inf)
+    status = OK if max_abs <= atol + rtol * scale else WRONG_VALUES
+    return TensorReport(status, max_abs, max_rel, checked=int(keep.sum()), skipped=len(kinks))
+
+
+def _elements(name, a, n, kinks, at):
+    """(name, index, analytic, numeric, |a - n| / max|n|) for every entry not skipped."""
+    scale = float(np.abs(n).max()) or 1.0
+    return [(name, at(i), float(a[i]), float(n[i]), float(abs(a[i] - n[i]) / scale))
+            for i in range(a.size) if i not in kinks]
+
+
+def _unravel(i: int, shape) -> tuple:
+    return tuple(int(k) for k in np.unravel_index(i, shape))
+
+
+def _user_index(rows_index, layout) -> str:
+    index = [int(i) for i in rows_index]
+    return "[" + ", ".join(map(str, index if layout == "rows" else index[::-1])) + "]"
+
+
+def _label(index: tuple, mode: str) -> str:
+    """``[3, 1]`` for an entry, `` direction 3`` for a fast-mode direction."""
+    return f" direction {index[0]}" if mode == "fast" else "[" + ", ".join(map(str, index)) + "]"
