@@ -97,7 +97,8 @@ def evaluate(rhs: str, env: dict, spec, alpha=None):
 
 def oracle_env(spec) -> dict:
     rows = spec.get("layout", "rows") == "rows"
-    env = {**oracle.forward(spec), **oracle.gradients(spec), "X": np.asarray(spec["X"], float)}
+    env = {**oracle.forward(spec), **oracle.gradients(spec, input_grad=True),
+           "X": np.asarray(spec["X"], float)}
     params = oracle.params_of(spec)
     for l in range(len(spec["layers"])):
         W, b = params[2 * l], params[2 * l + 1]

@@ -7,20 +7,24 @@ from autograd import grad
 
 import nngrad
 from nngrad.numerics.losses import LOSSES, reduction_factor
-from oracle import ACT, TERM
+from oracle import ACT, HINGE_TERM, TERM, svm_terms
 from conftest import network, random_spec
 
 rng = np.random.default_rng(0)
 Y = rng.uniform(0.05, 0.95, (4, 3))
 T01 = rng.uniform(0, 1, (4, 3)).round(1)
+ONE_HOT = np.eye(3)[[0, 2, 1, 2]]
+SIGNS = np.where(T01 > 0.5, 1.0, -1.0)
+ORACLE = {**TERM, **HINGE_TERM, "svm": lambda y, t: svm_terms(y, t, -1)}  # every loss, by name
+TARGETS = {"svm": ONE_HOT, "hinge": SIGNS}  # the targets a loss takes, where T01 does not fit
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_term_and_derivative_match_autograd(name):
-    loss = LOSSES[name]
-    np.testing.assert_allclose(loss.term(Y, T01), TERM[name](Y, T01), rtol=1e-12)
-    np.testing.assert_allclose(loss.dterm(Y, T01), grad(lambda y: anp.sum(TERM[name](y, T01)))(Y),
-                               rtol=1e-10)
+    loss, T = LOSSES[name], TARGETS.get(name, T01)
+    np.testing.assert_allclose(loss.term(Y, T, **loss.params), ORACLE[name](Y, T), rtol=1e-12)
+    np.testing.assert_allclose(loss.dterm(Y, T, **loss.params),
+                               grad(lambda y: anp.sum(ORACLE[name](y, T)))(Y), rtol=1e-10)
 
 
 @pytest.mark.parametrize("reduction, expected", [("mean", 1 / 12), ("sum", 1.0), ("batch_mean", 1 / 4)])

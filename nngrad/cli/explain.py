@@ -31,7 +31,8 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     With --values, a value that is not finite gives exit status 1, as for run.
     """
     from ..numerics.passes import run as run_network
-    from ..equations.build import environment, explain as explain_network
+    from ..equations.build import explain as explain_network
+    from ..equations.skeleton import environment
     from ..equations.shapewalk import network_or_walk
     from ..specs.read import load
 
@@ -51,7 +52,7 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     if values:
         guard_run_memory(net, settings, title)
     ex = explain_network(net)
-    res = run_network(net) if values else None
+    res = run_network(net, input_grad=True) if values else None
     env = environment(net, res) if values else None
     display = settings["display"]
     shown = dict(precision=display["precision"], edgeitems=display["edgeitems"],

@@ -20,10 +20,12 @@ from .app import (EXAMPLES, EXIT_NONFINITE, check_outputs, cli, error_line, give
               help="grads: keep only dW, dB and the loss, letting forward arrays go early.")
 @click.option("--batch-chunk", type=click.IntRange(min=1), metavar="N",
               help="With --keep grads: stream the batch N examples at a time, summing dW and dB.")
+@click.option("--input-grad", is_flag=True,
+              help="Also dA0 = dLoss/dX, the gradient with respect to the input, in X's shape.")
 @click.option("--config", "config_path", metavar="FILE",
               help="Settings to lay over configs/default.yaml (display precision, ...).")
 def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: int | None,
-        config_path: str | None) -> int:
+        input_grad: bool, config_path: str | None) -> int:
     """Run SPEC forward and backward; print every Z, A, dA, dZ, dW, dB and the loss.
 
     SPEC is a YAML or NPZ file, or - for standard input. Without SPEC, a bundled
@@ -46,7 +48,7 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
     path, title = spec_source(spec)
     net = load(path, name=title, **read_limits(settings))
     guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk)
-    res = run_network(net, keep=keep, batch_chunk=batch_chunk)
+    res = run_network(net, keep=keep, batch_chunk=batch_chunk, input_grad=input_grad)
 
     if output is not None:
         save_result(res, output)

@@ -24,14 +24,18 @@ from .options import DIRECTIONS, EPS, NON_NEGATIVE, SEEDS
 @click.option("--directions", type=DIRECTIONS, default=None,
               help="Fast mode: random directions per tensor (configs: check.directions).")
 @click.option("--seed", type=SEEDS, default=0, show_default=True, help="Seed of the directions.")
+@click.option("--part", type=click.Choice(["all", "data", "penalty"]), default="all",
+              show_default=True, help="The whole loss, the loss of the outputs, or the penalty alone.")
+@click.option("--input-grad", is_flag=True, help="Also check dA0 = dLoss/dX, perturbing X.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
-def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> int:
+def check(spec, mode, eps, rtol, atol, directions, seed, part, input_grad, fmt, config_path) -> int:
     """Check nngrad's analytic gradients of SPEC against central finite differences.
 
     The numeric side runs in float64. A perturbation that crosses a kink (relu, leaky_relu,
-    elu at 0; mae at y = t) is skipped and listed. Exit status: 0 agree, 1 disagree, 2 bad input.
+    elu at 0; mae at y = t; hinge at t y = 1; svm at a margin of 0; L1 at a weight of 0) is
+    skipped and listed. Exit status: 0 agree, 1 disagree, 2 bad input.
     """
     from ..verify.gradcheck import check_gradients
     from ..specs.read import load
@@ -45,7 +49,7 @@ def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> in
         net, mode=mode or conf["mode"], eps=conf["eps"] if eps is None else eps,
         rtol=tol["rtol"] if rtol is None else rtol, atol=tol["atol"] if atol is None else atol,
         directions=directions or conf["directions"], full_max_params=conf["full_max_params"],
-        worst=conf["worst"], seed=seed)
+        worst=conf["worst"], seed=seed, part=part, input_grad=input_grad)
     return show_report(report, fmt, title)
 
 
@@ -62,8 +66,8 @@ def check(spec, mode, eps, rtol, atol, directions, seed, fmt, config_path) -> in
 def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
     """Compare the gradients in MINE with nngrad's for SPEC, and say what is wrong.
 
-    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl to arrays, as your
-    own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
+    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl and dA0 (or dX) to
+    arrays, as your own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
     """
     from ..verify.compare import compare_gradients, gradients_of
     from ..specs.read import load, load_gradients

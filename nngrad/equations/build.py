@@ -10,41 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..numerics.activations import ACTIVATIONS
-from .expr import Div, Equation, Fn, Op, Sum, Sym, Tr, shape_text
-from ..numerics.losses import FUSED, LOSSES
 from ..model.network import Network
-from ..model.shapes import rows
+from ..numerics.activations import ACTIVATIONS
+from ..numerics.losses import FUSED, LOSSES
+from ..numerics.regularization import FORMS
+from . import expr as E
+from .expr import Div, Equation, Fn, Num, Op, Pow, Scale, Sum, Sym, Tr, shape_text
 from .notation import plain
-from .rules import TERMS, VJPS
-
-
-@dataclass(frozen=True)
-class LayerShape:
-    W: tuple
-    b: tuple | None  # as given; None: omitted (zeros)
-    activation: str
-    alpha: float | None = None
-
-
-@dataclass(frozen=True)
-class Skeleton:
-    """What the equations depend on: the layout, the shapes, the names."""
-
-    layout: str
-    X: tuple
-    T: tuple  # as used: one-hot (m, n) rows or (n, m) columns when T holds labels
-    layers: tuple
-    loss: str
-    reduction: str
-    labels: bool = False
-    soft_targets: bool = False  # cross_entropy targets whose examples do not sum to 1
-
-    @property
-    def m(self) -> int:
-        return self.X[0] if self.layout == "rows" else self.X[1]
+from .skeleton import Skeleton, skeleton
 
 
 @dataclass(frozen=True)
@@ -63,29 +36,6 @@ def explain(net: Network) -> Explanation:
     """The equations of ``net``: forward, loss, and backward layer by layer, with shapes."""
     sk = skeleton(net)
     return Explanation(sk, tuple(build(sk)))
-
-
-def skeleton(net: Network) -> Skeleton:
-    """The shapes and names of a validated network."""
-    layers = tuple(LayerShape(np.shape(l.W), _given_b(net, i), l.activation, l.params.get("alpha"))
-                   for i, l in enumerate(net.layers))
-    T = net.T.shape
-    soft = False
-    if net.labels:
-        T = onehot_shape(net.layout, layers, net.batch)
-    elif net.loss == "cross_entropy":
-        soft = not np.allclose(rows(net.T, net.layout).sum(axis=1), 1)
-    return Skeleton(net.layout, net.X.shape, T, layers, net.loss, net.reduction, net.labels, soft)
-
-
-def onehot_shape(layout: str, layers, m: int) -> tuple:
-    """The shape of the one-hot T that m class labels stand for: (m, nL) rows, (nL, m) columns."""
-    n = layers[-1].W[1] if layout == "rows" else layers[-1].W[0]
-    return (m, n) if layout == "rows" else (n, m)
-
-
-def _given_b(net: Network, i: int):
-    return None if net.layers[i].b is None else net.layers[i].b.shape
 
 
 # --- the equations ---------------------------------------------------------------------------
@@ -136,8 +86,8 @@ def _forward(sk: Skeleton, eqs: list) -> tuple[list, list]:
         eqs.append(Equation(A, f, l,
                             "forward", f"{layer.activation}(z) = {act.formula}"
                             + (f", α = {layer.alpha:g}" if layer.alpha is not None else "")
-                            + (", over each example's features" if layer.activation == "softmax"
-                               else ", entry by entry")))
+                            + (", entry by entry" if act.elementwise
+                               else ", over each example's features")))
         Zs.append(Z)
         As.append(A)
         A_prev = A
@@ -186,8 +136,11 @@ def _loss(sk: Skeleton, Y: Sym, eqs: list) -> None:
     L = len(sk.layers)
     T = _sym("T", sk.T)
     n_out = Y.shape[1] if sk.layout == "rows" else Y.shape[0]
-    term = TERMS[sk.loss][0](Y, T)
+    term = LOSSES[sk.loss].rule(E, Y, T, _loss_params(sk))
     rhs, why = _reduce(sk, Sum(term), n_out)
+    penalty, said = _penalty(sk)
+    if penalty is not None:
+        rhs, why = Op("+", rhs, penalty), f"{why}; {said}"
     needed = "" if T.shape == Y.shape else \
         f"T must be ({shape_text(Y.shape)}), the shape of the output A{L}, not ({shape_text(T.shape)})"
     if sk.labels and not needed:
@@ -207,7 +160,8 @@ def _backward(sk: Skeleton, Zs: list, As: list, eqs: list) -> None:
         dA = _sym(f"dA{l}", A.shape)
         n = A.shape[1] if rows_ else A.shape[0]
         if l == L:
-            dterm, dterm_why = TERMS[sk.loss][1](A, T), TERMS[sk.loss][2]
+            record = LOSSES[sk.loss]
+            dterm, dterm_why = record.grad_rule(E, A, T, _loss_params(sk)), record.why
             rhs, why = _reduce(sk, dterm, n)
             once = "" if rhs is dterm else "; dividing here, once, carries into every dW and dB below"
             eqs.append(Equation(dA, rhs, l, "backward", f"dL/dA{l}: {dterm_why}; {why}{once}"))
@@ -222,25 +176,32 @@ def _backward(sk: Skeleton, Zs: list, As: list, eqs: list) -> None:
         if fused is not None:
             eqs.append(_fused(sk, dZ, A, T, n))
         else:
-            vjp, why = VJPS[layer.activation]
-            eqs.append(Equation(dZ, vjp(dA, Z, A, layer.alpha, sk.layout), l, "backward", why))
+            act = ACTIVATIONS[layer.activation]
+            p = {**layer.params, "layout": sk.layout}
+            eqs.append(Equation(dZ, act.rule(E, dA, Z, A, p), l, "backward", act.why))
             if l < L and layer.activation != "identity":
-                eqs.append(Equation(dZ, vjp(arrives, Z, A, layer.alpha, sk.layout), l, "backward",
+                eqs.append(Equation(dZ, act.rule(E, arrives, Z, A, p), l, "backward",
                                     f"in one line: the chain rule from dZ{l + 1} to dZ{l}"))
         A_prev = As[l - 2] if l > 1 else _sym("X", sk.X)
-        dW = Op("@", Tr(A_prev), dZ) if rows_ else Op("@", dZ, Tr(A_prev))
+        W = _sym(f"W{l}", layer.W)
+        dW, extra = _penalized(sk, Op("@", Tr(A_prev), dZ) if rows_ else Op("@", dZ, Tr(A_prev)), W)
         eqs.append(Equation(_sym(f"dW{l}", layer.W), dW, l, "backward",
-                            f"Z{l} = {plain(_affine(sk, A_prev, _sym(f'W{l}', layer.W)))} + b{l}: "
+                            f"Z{l} = {plain(_affine(sk, A_prev, W))} + b{l}: "
                             f"the product sums over {_n(sk.m, 'example')}, "
-                            f"and dW{l} has W{l}'s shape"))
+                            f"and dW{l} has W{l}'s shape{extra}"))
         given = layer.b or (n,)
         axis, along = ("rows", "row") if rows_ else ("cols", "column")
         keep = len(given) == 2
-        eqs.append(Equation(_sym(f"dB{l}", given), Sum(dZ, axis, keepdims=keep), l, "backward",
+        dB, extra = _penalized(sk, Sum(dZ, axis, keepdims=keep), _sym(f"b{l}", given), bias=True)
+        eqs.append(Equation(_sym(f"dB{l}", given), dB, l, "backward",
                             f"b{l} is added to every {along}, so dB{l} sums dZ{l} over the "
                             f"{axis.replace('cols', 'columns')}, in b{l}'s shape ({', '.join(map(str, given))}"
-                            f"{',' if len(given) == 1 else ''})"))
+                            f"{',' if len(given) == 1 else ''}){extra}"))
         dZ_next = dZ
+    W1 = _sym("W1", sk.layers[0].W)
+    eqs.append(Equation(_sym("dA0", sk.X), Op("@", dZ_next, Tr(W1)) if rows_ else Op("@", Tr(W1), dZ_next),
+                        1, "backward", "the input gradient dX (run --input-grad): the gradient flows "
+                        "back through W1 into X, and dA0 has X's shape"))
 
 
 def _n(n: int, word: str, words: str = "") -> str:
@@ -254,26 +215,61 @@ def _affine(sk: Skeleton, A_prev: Sym, W: Sym):
 def _fused(sk: Skeleton, dZ: Sym, A: Sym, T: Sym, n: int) -> Equation:
     l = len(sk.layers)
     act = sk.layers[-1].activation
-    diff = Op("-", A, T)
-    if sk.soft_targets:
-        diff = Op("-", Op("*", A, Sum(T, "cols" if sk.layout == "rows" else "rows")), T)
-    rhs, why = _reduce(sk, diff, n)
-    simplified = "dA ⊙ A(1 − A)" if act == "sigmoid" else "softmax's Jacobian applied to dA"
+    fused = FUSED[(act, sk.loss)]
+    rhs, why = _reduce(sk, fused.rule(E, A, T, sk.soft_targets, sk.layout), n)
     return Equation(dZ, rhs, l, "backward",
-                    f"{act} and {sk.loss} fused: {simplified} simplifies to this, computed from "
+                    f"{act} and {sk.loss} fused: {fused.why} simplifies to this, computed from "
                     f"Z{l} so that it stays finite when A{l} saturates; {why}")
 
 
-def environment(net: Network, res) -> dict:
-    """Every symbol of the equations as an array: X, T, each W and b (b as the row or column
-    it is added as), every result, and L the loss."""
-    from ..numerics.passes import targets
+def _loss_params(sk: Skeleton) -> dict:
+    return {**sk.loss_params, "layout": sk.layout}
 
-    env = dict(res.tensors)
-    Y = rows(res[f"A{len(net.layers)}"], net.layout)
-    env.update(X=net.X, T=rows(targets(net, Y), net.layout), L=res.loss)
-    for l, layer in enumerate(net.layers, start=1):
-        n = layer.b.size
-        env[f"W{l}"] = layer.W
-        env[f"b{l}"] = layer.b.reshape((1, n) if net.layout == "rows" else (n, 1))
-    return env
+
+def _parameters(sk: Skeleton):
+    """(symbol, is a bias) of every parameter the regularization penalizes."""
+    for l, layer in enumerate(sk.layers, start=1):
+        yield _sym(f"W{l}", layer.W), False
+        if sk.regularization.biases:
+            yield _sym(f"b{l}", layer.b or (layer.W[1] if sk.layout == "rows" else layer.W[0],)), True
+
+
+def _penalty(sk: Skeleton):
+    """The penalty's expression and its note, or (None, '') without one."""
+    reg = sk.regularization
+    if reg is None or not (reg.l2 or reg.l1):
+        return None, ""
+    terms, said = [], []
+    params = [s for s, _ in _parameters(sk)]
+    if reg.l2:
+        c = FORMS[reg.form]
+        squares = _joined([Sum(Pow(s)) for s in params])
+        terms.append(Scale(Num(reg.c(sk.m) * reg.l2, c[1](reg.l2, sk.m)), squares))
+        said.append(f"the {reg.form} L2 penalty {c[3]}, λ = {reg.l2:g}")
+    if reg.l1:
+        terms.append(Scale(Num(reg.l1), _joined([Sum(Fn("abs", s)) for s in params])))
+        said.append(f"the L1 penalty {reg.l1:g} Σ|W|")
+    what = "W and b" if reg.biases else "W (not b)"
+    return _joined(terms), " and ".join(said) + f", over every {what}"
+
+
+def _joined(terms: list):
+    out = terms[0]
+    for term in terms[1:]:
+        out = Op("+", out, term)
+    return out
+
+
+def _penalized(sk: Skeleton, grad, param: Sym, bias: bool = False):
+    """``grad`` plus the penalty's gradient of ``param`` (when it carries one), and a note."""
+    reg = sk.regularization
+    if reg is None or (bias and not reg.biases) or not (reg.l2 or reg.l1):
+        return grad, ""
+    extra = []
+    if reg.l2:
+        grad = Op("+", grad, Scale(Num(2 * reg.c(sk.m) * reg.l2, FORMS[reg.form][2](reg.l2, sk.m)), param))
+        extra.append(f"the L2 penalty adds 2·({FORMS[reg.form][1](reg.l2, sk.m)}) {param.name}")
+    if reg.l1:
+        grad = Op("+", grad, Scale(Num(reg.l1), Fn("sign", param)))
+        extra.append(f"the L1 penalty adds {reg.l1:g} sign({param.name}), sign(0) = 0")
+    return grad, "; " + " and ".join(extra)

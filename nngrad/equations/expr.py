@@ -12,7 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..numerics.activations import ACTIVATIONS, gelu_grad, sigmoid, softmax
+from ..numerics.activations import ACTIVATIONS
+from ..numerics.records import Notation
 
 
 def shape_text(shape) -> str:
@@ -39,7 +40,10 @@ class Sym(Expr):
     shape: tuple | None
 
     def value(self, env):
-        return env[self.name]
+        a = env[self.name]  # in the shape it has here: b as given (n,) or as added (1, n)
+        if self.shape and np.ndim(a) and np.shape(a) != self.shape and np.size(a) == np.prod(self.shape):
+            return np.reshape(a, self.shape)
+        return a
 
 
 @dataclass(frozen=True)
@@ -174,44 +178,47 @@ def _rows_f(f: Callable, layout: str) -> Callable:
     return f if layout == "rows" else (lambda z: f(z.T).T)
 
 
-FUNCTIONS = {  # name: (text, latex, NumPy code with {x} and {a} for alpha, rows-layout function)
-    "relu":       ("relu", r"\operatorname{relu}", "np.maximum({x}, 0)", None),
-    "leaky_relu": ("leaky_relu", r"\operatorname{leaky\_relu}", "np.where({x} > 0, {x}, {a} * {x})", None),
-    "elu":        ("elu", r"\operatorname{elu}", "np.where({x} > 0, {x}, {a} * np.expm1({x}))", None),
-    "sigmoid":    ("σ", r"\sigma", "1 / (1 + np.exp(-{x}))", sigmoid),
-    "tanh":       ("tanh", r"\tanh", "np.tanh({x})", np.tanh),
-    "softplus":   ("softplus", r"\operatorname{softplus}", "np.logaddexp(0, {x})", None),
-    "silu":       ("silu", r"\operatorname{silu}", "{x} / (1 + np.exp(-{x}))", None),
-    "gelu":       ("gelu", r"\operatorname{gelu}", "gelu({x})", None),
-    "softmax":    ("softmax", r"\operatorname{softmax}", "", softmax),
-    "gelu′":      ("gelu′", r"\operatorname{gelu}'", "gelu_prime({x})", gelu_grad),
-    "log":        ("log", r"\log", "np.log({x})", np.log),
-    "abs":        ("abs", r"\operatorname{abs}", "np.abs({x})", np.abs),
-    "sign":       ("sign", r"\operatorname{sign}", "np.sign({x})", np.sign),
+FUNCTIONS = {  # the functions an equation names besides the activations: notation, rows function
+    "log":  (Notation("log", r"\log", "np.log({x})"), np.log),
+    "abs":  (Notation("abs", r"\operatorname{abs}", "np.abs({x})"), np.abs),
+    "sign": (Notation("sign", r"\operatorname{sign}", "np.sign({x})"), np.sign),
 }
-SOFTMAX_CODE = {"rows": "np.exp({x}) / np.exp({x}).sum(axis=1, keepdims=True)",
-                "columns": "np.exp({x}) / np.exp({x}).sum(axis=0, keepdims=True)"}
 
 
 @dataclass(frozen=True)
 class Fn(Expr):
-    """A named function applied to ``x``; softmax runs over each example's features in ``layout``."""
+    """A named function applied to ``x``: an activation (its record's notation and f, or with
+    ``prime`` its named derivative) or one of ``FUNCTIONS``; softmax runs over each example's
+    features in ``layout``; ``alpha`` is the activation's parameter."""
 
     name: str
     x: Expr
     layout: str = "rows"
     alpha: float | None = None
     boxed: bool = False
+    prime: bool = False
 
     @property
     def shape(self):
         return self.x.shape
 
+    @property
+    def notation(self) -> Notation:
+        if self.name in FUNCTIONS:
+            return FUNCTIONS[self.name][0]
+        act = ACTIVATIONS[self.name]
+        return act.prime if self.prime else act.notation
+
+    def code(self, x: str) -> str:
+        return self.notation.code.format(x=x, a=self.alpha, axis=1 if self.layout == "rows" else 0)
+
     def value(self, env):
-        f = FUNCTIONS[self.name][3]
-        if f is None:
+        if self.name in FUNCTIONS:
+            f = FUNCTIONS[self.name][1]
+        else:
             act = ACTIVATIONS[self.name]
-            f = (lambda z: act.f(z, alpha=self.alpha)) if act.params else act.f
+            params = {"alpha": self.alpha} if act.params else {}
+            f = (lambda z: act.f_prime(z, **params)) if self.prime else (lambda z: act.f(z, **params))
         return _rows_f(f, self.layout)(np.asarray(self.x.value(env)))
 
 

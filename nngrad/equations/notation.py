@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .expr import (FUNCTIONS, OPS, SOFTMAX_CODE, SUMS, Div, Expr, Fn, Mask, Num, Op, Pow,
+from .expr import (OPS, SUMS, Div, Expr, Fn, Mask, Num, Op, Pow,
                         Scale, Sum, Sym, Tr, shape_text)
 
 
@@ -61,7 +61,7 @@ def _text(e: Expr, leaf) -> str:
     if isinstance(e, Mask):
         return leaf(e, f"[{_text(e.x, _bare)} {'>' if e.positive else '≤'} 0]")
     if isinstance(e, Fn):
-        s = f"{FUNCTIONS[e.name][0]}({_text(e.x, _bare if e.boxed else leaf)})"
+        s = f"{e.notation.text}({_text(e.x, _bare if e.boxed else leaf)})"
         return leaf(e, s) if e.boxed else s
     if isinstance(e, Sum):
         s = f"{SUMS[e.axis][0]}({_text(e.x, leaf)})"
@@ -128,8 +128,9 @@ def latex(e: Expr, shapes: bool = True) -> str:
         rel = ">" if e.positive else LE
         return box(e, rf"\mathbb{{1}}[{latex(e.x, False)} {rel} 0]")
     if isinstance(e, Fn):
-        return box(e, rf"{FUNCTIONS[e.name][1]}\left({latex(e.x, inner)}\right)") if e.boxed \
-            else rf"{FUNCTIONS[e.name][1]}\left({latex(e.x, shapes)}\right)"
+        name = e.notation.latex
+        return box(e, rf"{name}\left({latex(e.x, inner)}\right)") if e.boxed \
+            else rf"{name}\left({latex(e.x, shapes)}\right)"
     if isinstance(e, Sum):
         s = rf"{SUMS[e.axis][1]}\left({latex(e.x, shapes)}\right)"
         return box(e, s) if e.boxed else s
@@ -160,8 +161,7 @@ def code(e: Expr) -> str:
     if isinstance(e, Mask):
         return f"({code(e.x)} {'>' if e.positive else '<='} 0)"
     if isinstance(e, Fn):
-        template = SOFTMAX_CODE[e.layout] if e.name == "softmax" else FUNCTIONS[e.name][2]
-        return template.format(x=code(e.x), a=e.alpha)
+        return e.code(code(e.x))
     if isinstance(e, Sum):
         x = f"({code(e.x)})" if _wrap(e.x, 9, code=True) else code(e.x)
         if e.axis == "all":

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numerics.activations import ACTIVATIONS, ALIASES
-from .build import Explanation, LayerShape, Skeleton, build, onehot_shape
 from ..errors import SpecError
+from ..model.network import DTYPES, LAYOUTS, Network
+from ..model.spec import named, parameters, regularization
+from ..model.values import choice
+from ..numerics.activations import ACTIVATIONS, ALIASES
 from ..numerics.losses import LOSSES, REDUCTIONS
-from ..model.network import Network
+from .build import Explanation, build
+from .skeleton import LayerShape, Skeleton, labels_stand_for_onehot, onehot_shape
 
 
 def shape_walk(parts: dict) -> Explanation | None:
@@ -40,27 +43,29 @@ def network_or_walk(**parts) -> Network:
 
 
 def _loose_skeleton(parts: dict) -> Skeleton | None:
-    layout = parts.get("layout", "rows")
-    loss = parts["loss"]
-    reduction = parts.get("reduction")
-    if isinstance(loss, dict):
-        loss, reduction = loss.get("name"), loss.get("reduction", reduction)
-    if layout not in ("rows", "columns") or loss not in LOSSES:
+    """The skeleton of a spec whose names are right, read by the parsers ``Network`` uses; None
+    when a name, a parameter or a rank is wrong (``Network`` says which)."""
+    try:
+        layout = choice(parts.get("layout", "rows"), LAYOUTS, ("layout",), "layout")
+        dtype = choice(parts.get("dtype", "float64"), DTYPES, ("dtype",), "dtype")
+        loss, options = named(parts["loss"], ("loss",), "loss", LOSSES)
+        reduction = options.pop("reduction", None) or parts.get("reduction") or LOSSES[loss].reduction
+        loss_params = parameters(loss, LOSSES[loss].params, options, ("loss",), dtype)
+        reg = regularization(parts.get("regularization"), dtype)
+        layers = []
+        for i, layer in enumerate(parts["layers"]):
+            path = ("layers", i, "activation")
+            act, given = named(layer.activation, path, "activation", ACTIVATIONS, ALIASES)
+            params = parameters(act, ACTIVATIONS[act].params, {**given, **layer.params}, path, dtype)
+            layers.append(LayerShape(np.shape(layer.W), None if layer.b is None else np.shape(layer.b),
+                                     act, params))
+    except SpecError:
         return None
-    reduction = reduction or LOSSES[loss].reduction
     X, T = np.shape(parts["X"]), np.shape(parts["T"])
-    layers = []
-    for layer in parts["layers"]:
-        act = layer.activation["name"] if isinstance(layer.activation, dict) else layer.activation
-        act = ALIASES.get(act, act)
-        W = np.shape(layer.W)
-        if act not in ACTIVATIONS or len(W) != 2:
-            return None
-        alpha = ACTIVATIONS[act].params.get("alpha")
-        layers.append(LayerShape(W, None if layer.b is None else np.shape(layer.b), act, alpha))
-    if len(X) != 2 or reduction not in REDUCTIONS:
+    if len(X) != 2 or reduction not in REDUCTIONS or any(len(layer.W) != 2 for layer in layers):
         return None
-    labels = loss == "cross_entropy" and len(T) == 1
+    labels = labels_stand_for_onehot(loss, T)
     if labels:
         T = onehot_shape(layout, layers, T[0])
-    return Skeleton(layout, X, T, tuple(layers), loss, reduction, labels)
+    return Skeleton(layout, X, T, tuple(layers), loss, reduction, labels, loss_params=loss_params,
+                    regularization=reg)

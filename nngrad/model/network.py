@@ -3,7 +3,8 @@
 A ``Network`` is checked when it is made: every name is known and every shape fits, or
 ``SpecError`` says where (``W2``, ``layer 3 activation``) and what shape was needed, in the
 spec's own layout. The arrays are kept as given (only cast to the dtype), so that each
-gradient can be returned in exactly the shape of its parameter.
+gradient can be returned in exactly the shape of its parameter. Names and parameters are read
+by ``spec``, the one parser of them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..errors import SpecError
 from ..numerics.activations import ACTIVATIONS, ALIASES
-from ..errors import SpecError, quoted
-from .shapes import check_b, check_targets, check_w, dims, rows
-from .values import array, choice, real, shown
 from ..numerics.losses import LOSSES, REDUCTIONS
+from .shapes import check_b, check_targets, check_w, dims, rows
+from .spec import named, parameters, regularization
+from .values import array, choice, shown
 
 LAYOUTS = ("rows", "columns")
 DTYPES = ("float64", "float32")
@@ -42,9 +44,14 @@ class Network:
 
     Rows layout: X (m, n0), W_l (n_{l-1}, n_l), b_l (n_l,) or (1, n_l), T (m, n_L).
     Columns layout: X (n0, m), W_l (n_l, n_{l-1}), b_l (n_l,) or (n_l, 1), T (n_L, m).
-    ``cross_entropy`` also takes T as m integer class labels. ``loss`` is a name or a mapping
-    ``{"name": ..., "reduction": ...}``; ``reduction=None`` takes the loss's default. A value given
-    is never passed over: a null, '' or false reduction, layout or dtype is refused.
+    ``cross_entropy`` and ``svm`` also take T as m integer class labels. ``loss`` is a name or
+    a mapping ``{"name": ..., "reduction": ..., **params}``; ``reduction=None`` takes the loss's
+    default; ``loss_params`` are the loss's parameters (svm's margin). ``regularization`` is None
+    or a mapping ``{l2, form, l1, biases}`` (see ``numerics.regularization``). A value given is
+    never passed over: a null, '' or false reduction, layout or dtype is refused.
+
+    Validation is idempotent: a network derived with ``dataclasses.replace`` is validated again
+    and keeps every field.
     """
 
     X: Any
@@ -54,9 +61,12 @@ class Network:
     reduction: str | None = None
     layout: str = "rows"
     dtype: str = "float64"
+    regularization: Any = None
+    loss_params: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
-        _validate(self)
+        for name, value in _validated(self).items():
+            object.__setattr__(self, name, value)  # each field once, to its validated value
 
     @property
     def labels(self) -> bool:
@@ -75,36 +85,21 @@ class Network:
         return rows(self.X, self.layout).shape[0]
 
 
-_set = object.__setattr__  # a frozen Network's fields, each set once by _validate
-
-
-def _named(spec, path, what) -> tuple[str, dict]:
-    """``"relu"`` or ``{"name": "relu", ...}`` -> ("relu", {...})."""
-    if isinstance(spec, Mapping):
-        if "name" not in spec:
-            raise SpecError(f"a {what} written as a mapping needs a 'name'", path=path)
-        return spec["name"], {k: v for k, v in spec.items() if k != "name"}
-    return spec, {}
-
-
-def _validate(net: Network) -> None:
+def _validated(net: Network) -> dict:
     layout = choice(net.layout, LAYOUTS, ("layout",), "layout")
     dtype = choice(net.dtype, DTYPES, ("dtype",), "dtype")
-    loss_name, loss_opts = _named(net.loss, ("loss",), "loss")
-    loss_name = choice(loss_name, LOSSES, ("loss",), "loss")
-    reduction = _reduction(net, loss_name, loss_opts)
-    if loss_opts:
-        raise SpecError(f"unknown loss option {quoted(next(iter(loss_opts)))}; only 'reduction' "
-                        "is taken", path=("loss",))
-    for name, value in zip(("layout", "dtype", "loss", "reduction"), (layout, dtype, loss_name, reduction)):
-        _set(net, name, value)
-
+    loss, options = named(net.loss, ("loss",), "loss", LOSSES)
+    reduction = _reduction(net, loss, options)
+    if not isinstance(net.loss_params, Mapping):
+        raise SpecError(f"has params {shown(net.loss_params)}; they must be a mapping",
+                        path=("loss",))
+    loss_params = parameters(loss, LOSSES[loss].params, {**net.loss_params, **options},
+                             ("loss",), dtype)
     X = array(net.X, ("X",), dtype)
     if X.ndim != 2:
         raise SpecError(f"is {X.ndim}-D with shape {X.shape}; it must be 2-D, "
                         f"{dims('m', 'n0', layout)} in the {layout} layout "
                         f"(one example is written [[...]])", path=("X",))
-    _set(net, "X", X)
     if not isinstance(net.layers, (list, tuple)) or not net.layers:
         raise SpecError("must be a non-empty list of layers", path=("layers",))
     layers, n_in = [], X.shape[1] if layout == "rows" else X.shape[0]
@@ -112,17 +107,19 @@ def _validate(net: Network) -> None:
     for i, spec in enumerate(net.layers):
         layers.append(_layer(spec, i, n_in, layout, dtype, X, Ws))
         n_in = rows(layers[-1].W, layout).shape[1]
-    _set(net, "layers", tuple(layers))
-    _set(net, "T", _targets(net, layers[-1], loss_name))
+    T = _targets(net.T, X, layers, loss, layout, dtype)
+    return {"X": X, "T": T, "layers": tuple(layers), "loss": loss, "reduction": reduction,
+            "layout": layout, "dtype": dtype, "loss_params": loss_params,
+            "regularization": regularization(net.regularization, dtype)}
 
 
-def _reduction(net: Network, loss: str, loss_opts: dict) -> str:
+def _reduction(net: Network, loss: str, options: dict) -> str:
     """The reduction given in the loss mapping or as ``reduction`` (a name, never null, '' or
-    false; not two different ones), else the loss's default."""
+    false; not two different ones), else the loss's default. Takes it out of ``options``."""
     instead, given = f" (or leave it out for {loss}'s default, {LOSSES[loss].reduction})", []
-    if "reduction" in loss_opts:
-        given.append(choice(loss_opts.pop("reduction"), REDUCTIONS, ("loss", "reduction"),
-                             "reduction", instead))
+    if "reduction" in options:
+        given.append(choice(options.pop("reduction"), REDUCTIONS, ("loss", "reduction"),
+                            "reduction", instead))
     if net.reduction is not None:
         given.append(choice(net.reduction, REDUCTIONS, ("reduction",), "reduction", instead))
     if len(set(given)) > 1:
@@ -145,43 +142,34 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str, X, Ws: list) -> Lay
     else:
         b = array(spec.b, (*path, "b"), dtype)
         check_b(b, W, i, layout)
-    name, params = _named(spec.activation, (*path, "activation"), "activation")
-    name = ALIASES.get(name, name) if isinstance(name, str) else name
-    name = choice(name, ACTIVATIONS, (*path, "activation"), "activation")
+    name, params = named(spec.activation, (*path, "activation"), "activation", ACTIVATIONS, ALIASES)
     if not isinstance(spec.params, Mapping):
         raise SpecError(f"has params {shown(spec.params)}; they must be a mapping of parameter "
                         "name to number", path=(*path, "activation"))
-    params = {**ACTIVATIONS[name].params, **params, **spec.params}
-    for key, value in params.items():  # a finite real number within the dtype's range
-        where = (*path, "activation", key)
-        if key not in ACTIVATIONS[name].params:
-            raise SpecError(f"{name} takes no parameter {quoted(key)}", path=where)
-        if not real(value) or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
-            raise SpecError(f"must be a finite number, not {shown(value)}", path=where)
-        if abs(value) > np.finfo(dtype).max.item():
-            raise SpecError(f"is {quoted(value)}, too large for {dtype}", path=where)
-        params[key] = float(value)
+    params = parameters(name, ACTIVATIONS[name].params, {**params, **spec.params},
+                        (*path, "activation"), dtype)
     return Layer(W, b, name, params)
 
 
-def _targets(net: Network, last: Layer, loss: str) -> np.ndarray:
-    layout, X = net.layout, net.X
-    m = rows(X, layout).shape[0]
-    n_out = rows(last.W, layout).shape[1]
-    L = len(net.layers)
-    if loss == "cross_entropy" and last.activation != "softmax":
-        raise SpecError(f"cross_entropy needs a softmax output layer, but layer {L} is "
-                        f"{last.activation}", path=("layers", L - 1, "activation"))
-    if loss == "cross_entropy":
-        labels = array(net.T, ("T",), np.float64, "class labels or one-hot rows")
+def _targets(given, X, layers: list, loss: str, layout: str, dtype: str) -> np.ndarray:
+    record = LOSSES[loss]
+    m, n_out, L = rows(X, layout).shape[0], rows(layers[-1].W, layout).shape[1], len(layers)
+    if record.output and layers[-1].activation not in record.output:
+        raise SpecError(f"{loss} needs a {' or '.join(record.output)} output layer, but layer {L} "
+                        f"is {layers[-1].activation}", path=("layers", L - 1, "activation"))
+    if record.labels:
+        labels = array(given, ("T",), np.float64, "class labels or one-hot rows")
         if labels.ndim == 1:
             check_targets(labels, m, n_out, layout, L, labels=True)
             return _labels(labels, n_out)
-    T = array(net.T, ("T",), net.dtype)
+    T = array(given, ("T",), dtype)
     check_targets(T, m, n_out, layout, L, labels=False)
-    if loss == "bce" and ((T < 0) | (T > 1)).any():
-        bad = tuple(int(i) for i in np.argwhere((T < 0) | (T > 1))[0])
-        raise SpecError(f"is {T[bad]}; bce needs targets in [0, 1]", path=("T", *bad))
+    if record.targets is not None:
+        bad = ~record.targets(rows(T, layout))
+        if bad.any():
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            at = at if layout == "rows" else at[::-1]
+            raise SpecError(f"is {T[at]}; {loss} needs {record.targets_text}", path=("T", *at))
     return T
 
 
@@ -191,5 +179,3 @@ def _labels(T: np.ndarray, n_classes: int) -> np.ndarray:
         raise SpecError(f"is {T[bad[0]]}; a class label must be an integer from 0 to {n_classes - 1}",
                         path=("T", int(bad[0])))
     return T.astype(np.intp)
-
-

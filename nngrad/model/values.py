@@ -78,10 +78,11 @@ def nonfinite_at(a) -> tuple | None:
 
 
 def close_matches(word: str, choices: list, n: int) -> list:
-    """difflib's close matches of ``word``; difflib is imported on this error path only."""
+    """difflib's close matches of ``word`` (for a word of 2 or 3 letters, one letter may differ:
+    ``l3`` is near ``l2``); difflib is imported on this error path only."""
     import difflib
 
-    return difflib.get_close_matches(word, choices, n=n)
+    return difflib.get_close_matches(word, choices, n=n, cutoff=0.5 if len(word) <= 3 else 0.6)
 
 
 def kind_of(x) -> str:

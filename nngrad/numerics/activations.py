@@ -1,6 +1,6 @@
-"""Activation functions as a table of named (f, vjp) pairs.
+"""Activation functions: one ``Activation`` record each, in ``ACTIVATIONS`` (see ``records``).
 
-Each entry maps ``Z`` to ``A = f(Z, **params)`` and back: ``vjp(G, Z, A, **params)`` returns
+Each record maps ``Z`` to ``A = f(Z, **params)`` and back: ``vjp(G, Z, A, **params)`` returns
 ``G * f'(Z)``, the gradient dZ given the upstream gradient ``G = dA``. A derivative may reuse
 the forward output ``A`` (sigmoid' = A(1 - A)). Arrays are in the rows layout, shape (m, n):
 softmax normalises over the last axis, every other activation is elementwise.
@@ -12,29 +12,13 @@ the helpers below work in place on the one array they allocate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
-
 import numpy as np
+
+from .records import Activation, Notation
 
 _SQRT_2_OVER_PI = 0.7978845608028654
 _GELU_K = 0.044715
 _GELU_CLIP = 20.0  # tanh(sqrt(2/pi) * (20 + 0.044715 * 20**3)) == 1.0 exactly
-
-
-@dataclass(frozen=True)
-class Activation:
-    """One activation: forward ``f(z, **params)``, backward ``vjp(g, z, a, **params)``.
-
-    ``reads_z=False``: the vjp reads only ``g`` and ``a``, so ``z`` may be dropped after forward.
-    """
-
-    f: Callable
-    vjp: Callable
-    params: dict = field(default_factory=dict)
-    formula: str = ""
-    derivative: str = ""
-    reads_z: bool = True
 
 
 def sigmoid(z):
@@ -127,42 +111,95 @@ def tanh_vjp(g, a):
     return dz
 
 
+
+def _features(layout: str) -> str:
+    return "cols" if layout == "rows" else "rows"
+
+
+def _silu_prime(E, z):
+    s = E.Fn("sigmoid", z)
+    return E.Op("*", s, E.Op("+", E.Num(1), E.Op("*", z, E.Op("-", E.Num(1), s))), boxed=True)
+
+
+def _positive(z):
+    return z
+
+
 ACTIVATIONS: dict[str, Activation] = {
-    "identity":   Activation(lambda z: z,
-                             lambda g, z, a: g,
-                             formula="z", derivative="1", reads_z=False),
-    "relu":       Activation(lambda z: np.maximum(z, 0),
-                             lambda g, z, a: relu_vjp(g, a),
-                             formula="max(z, 0)", derivative="1 if z > 0 else 0", reads_z=False),
-    "leaky_relu": Activation(lambda z, alpha: np.where(z > 0, z, alpha * z),
-                             lambda g, z, a, alpha: np.where(z > 0, g, alpha * g),
-                             {"alpha": 0.01},
-                             formula="z if z > 0 else alpha z", derivative="1 if z > 0 else alpha"),
-    "elu":        Activation(lambda z, alpha: np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))),
-                             lambda g, z, a, alpha: np.where(z > 0, g, g * (a + alpha)),
-                             {"alpha": 1.0},
-                             formula="z if z > 0 else alpha (exp(z) - 1)",
-                             derivative="1 if z > 0 else a + alpha"),
-    "sigmoid":    Activation(sigmoid,
-                             lambda g, z, a: sigmoid_vjp(g, a),
-                             formula="1 / (1 + exp(-z))", derivative="a (1 - a)", reads_z=False),
-    "tanh":       Activation(np.tanh,
-                             lambda g, z, a: tanh_vjp(g, a),
-                             formula="tanh(z)", derivative="1 - a^2", reads_z=False),
-    "softplus":   Activation(lambda z: np.logaddexp(0, z),
-                             lambda g, z, a: g * sigmoid(z),
-                             formula="log(1 + exp(z))", derivative="sigmoid(z)"),
-    "silu":       Activation(lambda z: z * sigmoid(z),
-                             lambda g, z, a: g * silu_grad(z),
-                             formula="z sigmoid(z)", derivative="s (1 + z (1 - s)), s = sigmoid(z)"),
-    "gelu":       Activation(gelu,
-                             lambda g, z, a: g * gelu_grad(z),
-                             formula="z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))",
-                             derivative="(1 + t)/2 + z/2 (1 - t^2) sqrt(2/pi) (1 + 0.134145 z^2)"),
-    "softmax":    Activation(softmax,
-                             lambda g, z, a: softmax_vjp(g, a),
-                             formula="exp(z_j) / sum_k exp(z_k), per example",
-                             derivative="dZ = A * (dA - sum(dA * A))", reads_z=False),
+    "identity": Activation(
+        lambda z: z, lambda g, z, a: g, "z", "1",
+        lambda E, g, z, a, p: g, "identity′ = 1, so dZ = dA",
+        Notation("identity", r"\operatorname{id}", "{x}"), None, (), reads_z=False),
+    "relu": Activation(
+        lambda z: np.maximum(z, 0), lambda g, z, a: relu_vjp(g, a),
+        "max(z, 0)", "1 if z > 0 else 0",
+        lambda E, g, z, a, p: E.Op("*", g, E.Mask(z)),
+        "relu′(Z) = [Z > 0]: 1 where Z > 0, else 0 (relu′(0) = 0)",
+        Notation("relu", r"\operatorname{relu}", "np.maximum({x}, 0)"), _positive,
+        (("the mask of dA (dA > 0) instead of Z's", lambda g, z, a: g * (g > 0)),),
+        reads_z=False),
+    "leaky_relu": Activation(
+        lambda z, alpha: np.where(z > 0, z, alpha * z),
+        lambda g, z, a, alpha: np.where(z > 0, g, alpha * g),
+        "z if z > 0 else alpha z", "1 if z > 0 else alpha",
+        lambda E, g, z, a, p: E.Op("*", g, E.Op("+", E.Mask(z), E.Scale(E.Num(p["alpha"]),
+                                                                     E.Mask(z, False)), boxed=True)),
+        "leaky_relu′(Z) = 1 where Z > 0, else α (α at 0)",
+        Notation("leaky_relu", r"\operatorname{leaky\_relu}", "np.where({x} > 0, {x}, {a} * {x})"),
+        _positive, (), {"alpha": 0.01}),
+    "elu": Activation(
+        lambda z, alpha: np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))),
+        lambda g, z, a, alpha: np.where(z > 0, g, g * (a + alpha)),
+        "z if z > 0 else alpha (exp(z) - 1)", "1 if z > 0 else a + alpha",
+        lambda E, g, z, a, p: E.Op("*", g, E.Op("+", E.Mask(z), E.Op("*", E.Op("+", a, E.Num(p["alpha"])),
+                                                                      E.Mask(z, False)), boxed=True)),
+        "elu′(Z) = 1 where Z > 0, else α e^Z = A + α (α at 0)",
+        Notation("elu", r"\operatorname{elu}", "np.where({x} > 0, {x}, {a} * np.expm1({x}))"),
+        _positive, (), {"alpha": 1.0}),
+    "sigmoid": Activation(
+        sigmoid, lambda g, z, a: sigmoid_vjp(g, a), "1 / (1 + exp(-z))", "a (1 - a)",
+        lambda E, g, z, a, p: E.Op("*", g, E.Op("*", a, E.Op("-", E.Num(1), a), boxed=True)),
+        "σ′(Z) = σ(Z)(1 − σ(Z)) = A ⊙ (1 − A), from the forward output",
+        Notation("σ", r"\sigma", "1 / (1 + np.exp(-{x}))"), None,
+        (("Z (1 − Z), the derivative's formula applied to Z instead of A",
+          lambda g, z, a: g * z * (1 - z)),), reads_z=False),
+    "tanh": Activation(
+        np.tanh, lambda g, z, a: tanh_vjp(g, a), "tanh(z)", "1 - a^2",
+        lambda E, g, z, a, p: E.Op("*", g, E.Op("-", E.Num(1), E.Pow(a), boxed=True)),
+        "tanh′(Z) = 1 − tanh²(Z) = 1 − A², from the forward output",
+        Notation("tanh", r"\tanh", "np.tanh({x})"), None,
+        (("1 − Z², the derivative's formula applied to Z instead of A",
+          lambda g, z, a: g * (1 - z * z)),), reads_z=False),
+    "softplus": Activation(
+        lambda z: np.logaddexp(0, z), lambda g, z, a: g * sigmoid(z), "log(1 + exp(z))", "sigmoid(z)",
+        lambda E, g, z, a, p: E.Op("*", g, E.Fn("sigmoid", z, boxed=True)), "softplus′(Z) = σ(Z)",
+        Notation("softplus", r"\operatorname{softplus}", "np.logaddexp(0, {x})"), None, ()),
+    "silu": Activation(
+        lambda z: z * sigmoid(z), lambda g, z, a: g * silu_grad(z),
+        "z sigmoid(z)", "s (1 + z (1 - s)), s = sigmoid(z)",
+        lambda E, g, z, a, p: E.Op("*", g, _silu_prime(E, z)),
+        "silu′(Z) = σ(Z) ⊙ (1 + Z ⊙ (1 − σ(Z)))",
+        Notation("silu", r"\operatorname{silu}", "{x} / (1 + np.exp(-{x}))"), None,
+        (("σ(Z), the derivative without its second term", lambda g, z, a: g * sigmoid(z)),)),
+    "gelu": Activation(
+        gelu, lambda g, z, a: g * gelu_grad(z),
+        "z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))",
+        "(1 + t)/2 + z/2 (1 - t^2) sqrt(2/pi) (1 + 0.134145 z^2)",
+        lambda E, g, z, a, p: E.Op("*", g, E.Fn("gelu", z, boxed=True, prime=True)),
+        "gelu′(z) = (1 + t)/2 + z/2 (1 − t²) √(2/π) (1 + 0.134145 z²), "
+        "t = tanh(√(2/π) (z + 0.044715 z³))",
+        Notation("gelu", r"\operatorname{gelu}", "gelu({x})"), None, (),
+        prime=Notation("gelu′", r"\operatorname{gelu}'", "gelu_prime({x})"), f_prime=gelu_grad),
+    "softmax": Activation(
+        softmax, lambda g, z, a: softmax_vjp(g, a),
+        "exp(z_j) / sum_k exp(z_k), per example", "dZ = A * (dA - sum(dA * A))",
+        lambda E, g, z, a, p: E.Op("*", a, E.Op("-", g, E.Sum(E.Op("*", g, a), _features(p["layout"])))),
+        "softmax mixes each example's features: dZ = A ⊙ (dA − the sum of dA ⊙ A over the "
+        "example's features)",
+        Notation("softmax", r"\operatorname{softmax}",
+                 "np.exp({x}) / np.exp({x}).sum(axis={axis}, keepdims=True)"), None,
+        (("A ⊙ (1 − A), the diagonal of softmax's Jacobian only", lambda g, z, a: g * a * (1 - a)),),
+        reads_z=False, elementwise=False),
 }
 
 ALIASES = {"linear": "identity", "none": "identity"}

@@ -1,8 +1,9 @@
-"""Losses as a table of named (l, dl) pairs, plus fused output/loss pairs.
+"""Losses: one ``Loss`` record each in ``LOSSES``, and the fused output/loss pairs in ``FUSED``.
 
-Every loss has one signature: an elementwise term ``l(y, t)`` and its derivative ``dl(y, t)``,
-both (m, n) -> (m, n) in the rows layout. The loss is ``factor * sum(l(Y, T))``, where the
-reduction gives the factor: ``mean`` 1 / Y.size, ``sum`` 1, ``batch_mean`` 1 / m.
+Every loss has one signature: a term ``l(y, t, **params)`` and its derivative ``dl(y, t, **params)``,
+both (m, n) -> (m, n) in the rows layout; all are elementwise but svm, whose term reads each
+example's row. The loss is ``factor * sum(l(Y, T))``, where the reduction gives the factor:
+``mean`` 1 / Y.size, ``sum`` 1, ``batch_mean`` 1 / m. T is as Y (class labels made one-hot).
 
 A fused entry replaces the pair when the output activation and the loss meet: it takes the
 output layer's pre-activation ``Z`` and returns the term and ``dZ`` directly, with stable
@@ -12,31 +13,10 @@ Terms with ``t == 0`` contribute 0 even where ``y == 0`` (0 log 0 = 0).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
 from .activations import log_softmax
-
-
-@dataclass(frozen=True)
-class Loss:
-    """One loss: elementwise ``term(y, t)``, its derivative ``dterm(y, t)``, the default reduction."""
-
-    term: Callable
-    dterm: Callable
-    reduction: str
-    formula: str = ""
-
-
-@dataclass(frozen=True)
-class FusedLoss:
-    """An output activation fused with its loss: ``term(z, t)`` and ``dz(z, a, t)`` from logits."""
-
-    term: Callable
-    dz: Callable
-    formula: str = ""
+from .records import FusedLoss, Loss
 
 
 def xlogy(x, y):
@@ -49,34 +29,115 @@ def xdivy(x, y):
     return np.where(x == 0, 0, x / np.where(x == 0, 1, y))
 
 
+def _svm_margins(y, t, margin):
+    """y_j - y_label + margin for every j, and -1 (no kink, no term) at the label (t one-hot)."""
+    return np.where(t == 1, -1.0, y - (y * t).sum(axis=-1, keepdims=True) + margin)
+
+
+def _svm_dterm(y, t, margin):
+    on = (_svm_margins(y, t, margin) > 0).astype(y.dtype)  # a margin of exactly 0 is off
+    return on - t * on.sum(axis=-1, keepdims=True)
+
+
+def _svm_rule(E, Y, T, p):
+    """M = Y − Σ_features(Y ⊙ T) + margin: each class's margin over the label's score."""
+    label = E.Sum(E.Op("*", Y, T), _features(p["layout"]))
+    return E.Op("+", E.Op("-", Y, label), E.Num(p["margin"]))
+
+
+def _svm_on(E, Y, T, p):
+    return E.Op("*", E.Op("-", E.Num(1), T), E.Mask(_svm_rule(E, Y, T, p)), boxed=True)
+
+
+def _diff(E, Y, T):
+    return E.Op("-", Y, T)
+
+
+def _signs(t):
+    return (t == 1) | (t == -1)
+
+
+def _unit(t):
+    return (t >= 0) & (t <= 1)
+
+
 LOSSES: dict[str, Loss] = {
-    "mse":           Loss(lambda y, t: (y - t) ** 2,
-                          lambda y, t: 2 * (y - t), "mean", "(y - t)^2"),
-    "sse":           Loss(lambda y, t: (y - t) ** 2,
-                          lambda y, t: 2 * (y - t), "sum", "(y - t)^2"),
-    "half_sse":      Loss(lambda y, t: (y - t) ** 2 / 2,
-                          lambda y, t: y - t, "sum", "(y - t)^2 / 2"),
-    "mae":           Loss(lambda y, t: np.abs(y - t),
-                          lambda y, t: np.sign(y - t), "mean", "|y - t|"),
-    "bce":           Loss(lambda y, t: -(xlogy(t, y) + xlogy(1 - t, 1 - y)),
-                          lambda y, t: xdivy(1 - t, 1 - y) - xdivy(t, y), "mean",
-                          "-(t log y + (1 - t) log(1 - y))"),
-    "cross_entropy": Loss(lambda y, t: -xlogy(t, y),
-                          lambda y, t: -xdivy(t, y), "batch_mean", "-t log y"),
+    "mse": Loss(
+        lambda y, t: (y - t) ** 2, lambda y, t: 2 * (y - t), "mean", "(y - t)^2",
+        lambda E, Y, T, p: E.Pow(_diff(E, Y, T)), lambda E, Y, T, p: E.Scale(E.Num(2), _diff(E, Y, T)),
+        "2 from d/dY (Y − T)²", None, (("Y − T, without the 2", lambda y, t: y - t),)),
+    "sse": Loss(
+        lambda y, t: (y - t) ** 2, lambda y, t: 2 * (y - t), "sum", "(y - t)^2",
+        lambda E, Y, T, p: E.Pow(_diff(E, Y, T)), lambda E, Y, T, p: E.Scale(E.Num(2), _diff(E, Y, T)),
+        "2 from d/dY (Y − T)²", None, (("Y − T, without the 2", lambda y, t: y - t),)),
+    "half_sse": Loss(
+        lambda y, t: (y - t) ** 2 / 2, lambda y, t: y - t, "sum", "(y - t)^2 / 2",
+        lambda E, Y, T, p: E.Div(E.Pow(_diff(E, Y, T)), 2), lambda E, Y, T, p: _diff(E, Y, T),
+        "the 1/2 in (Y − T)²/2 cancels the 2 of its derivative", None,
+        (("T − Y, the wrong way round", lambda y, t: t - y),)),
+    "mae": Loss(
+        lambda y, t: np.abs(y - t), lambda y, t: np.sign(y - t), "mean", "|y - t|",
+        lambda E, Y, T, p: E.Fn("abs", _diff(E, Y, T)), lambda E, Y, T, p: E.Fn("sign", _diff(E, Y, T)),
+        "d/dY |Y − T| = sign(Y − T), with sign(0) = 0", lambda y, t: y - t,
+        (("Y − T, the squared error's derivative", lambda y, t: y - t),), "where Y = T"),
+    "bce": Loss(
+        lambda y, t: -(xlogy(t, y) + xlogy(1 - t, 1 - y)),
+        lambda y, t: xdivy(1 - t, 1 - y) - xdivy(t, y), "mean", "-(t log y + (1 - t) log(1 - y))",
+        lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("+", E.Op("*", T, E.Fn("log", Y)), E.Op(
+            "*", E.Op("-", E.Num(1), T), E.Fn("log", E.Op("-", E.Num(1), Y))))),
+        lambda E, Y, T, p: E.Op("-", E.Op("/", E.Op("-", E.Num(1), T), E.Op("-", E.Num(1), Y)),
+                                E.Op("/", T, Y)),
+        "d/dY of −(T log Y + (1 − T) log(1 − Y))", None,
+        (("−T / Y, without the (1 − T) / (1 − Y) term", lambda y, t: -xdivy(t, y)),),
+        targets=_unit, targets_text="targets in [0, 1]"),
+    "cross_entropy": Loss(
+        lambda y, t: -xlogy(t, y), lambda y, t: -xdivy(t, y), "batch_mean", "-t log y",
+        lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("*", T, E.Fn("log", Y))),
+        lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("/", T, Y)), "d/dY of −T log Y", None, (),
+        labels=True, output=("softmax",)),
+    "svm": Loss(
+        lambda y, t, margin: np.maximum(_svm_margins(y, t, margin), 0), _svm_dterm, "batch_mean",
+        "sum over j != label of max(0, y_j - y_label + margin)",
+        lambda E, Y, T, p: E.Op("*", E.Op("-", E.Num(1), T), E.Fn("relu", _svm_rule(E, Y, T, p))),
+        lambda E, Y, T, p: E.Op("-", _svm_on(E, Y, T, p), E.Op("*", T, E.Sum(_svm_on(E, Y, T, p),
+                                                                           _features(p["layout"])))),
+        "each class j whose margin M = Y_j − Y_label + Δ is above 0 adds 1 to dY_j and takes 1 from "
+        "dY_label (a margin of exactly 0 adds nothing)", _svm_margins,
+        (("the mask without the label's column, −T ⊙ Σ[M > 0]", lambda y, t, margin:
+          (_svm_margins(y, t, margin) > 0).astype(y.dtype)),),
+        "at a margin of 0", labels=True, params={"margin": 1.0}),
+    "hinge": Loss(
+        lambda y, t: np.maximum(1 - t * y, 0), lambda y, t: -t * (1 - t * y > 0), "mean",
+        "max(0, 1 - t y), t in {-1, +1}",
+        lambda E, Y, T, p: E.Fn("relu", E.Op("-", E.Num(1), E.Op("*", T, Y))),
+        lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("*", T, E.Mask(E.Op("-", E.Num(1), E.Op("*", T, Y))))),
+        "d/dY max(0, 1 − T Y) = −T where 1 − T Y > 0, else 0 (0 at the kink)",
+        lambda y, t: 1 - t * y, (("−T everywhere, without the mask", lambda y, t: -t + 0 * y),),
+        "where T Y = 1", targets=_signs, targets_text="targets -1 or +1"),
+    "dot": Loss(
+        lambda y, t: t * y, lambda y, t: t + 0 * y, "sum", "t y",
+        lambda E, Y, T, p: E.Op("*", T, Y), lambda E, Y, T, p: T,
+        "d/dY (T ⊙ Y) = T: the upstream gradient injected as it is", None, ()),
 }
 
 FUSED: dict[tuple[str, str], FusedLoss] = {
     # sigmoid + bce: l = log(1 + e^z) - t z;  dl/dz = sigmoid(z) - t
-    ("sigmoid", "bce"):
-        FusedLoss(lambda z, t: np.logaddexp(0, z) - t * z,
-                  lambda z, a, t: a - t,
-                  "log(1 + exp(z)) - t z, dZ = A - T"),
+    ("sigmoid", "bce"): FusedLoss(
+        lambda z, t: np.logaddexp(0, z) - t * z, lambda z, a, t: a - t,
+        "log(1 + exp(z)) - t z, dZ = A - T",
+        lambda E, A, T, soft, layout: E.Op("-", A, T), "dA ⊙ A(1 − A)"),
     # softmax + cross_entropy: l = -t log_softmax(z);  dl/dz = a sum(t) - t  (= a - t, one-hot t)
-    ("softmax", "cross_entropy"):
-        FusedLoss(lambda z, t: -t * log_softmax(z),
-                  lambda z, a, t: a * t.sum(axis=-1, keepdims=True) - t,
-                  "-t log_softmax(z), dZ = A - T"),
+    ("softmax", "cross_entropy"): FusedLoss(
+        lambda z, t: -t * log_softmax(z), lambda z, a, t: a * t.sum(axis=-1, keepdims=True) - t,
+        "-t log_softmax(z), dZ = A - T",
+        lambda E, A, T, soft, layout: E.Op("-", E.Op("*", A, E.Sum(T, _features(layout))), T)
+        if soft else E.Op("-", A, T), "softmax's Jacobian applied to dA"),
 }
+
+
+def _features(layout: str) -> str:
+    return "cols" if layout == "rows" else "rows"
+
 
 REDUCTIONS = ("mean", "sum", "batch_mean")
 

@@ -30,8 +30,10 @@ class Result(Mapping):
 
     Names: ``Zl``, ``Al`` for l = 1..L, then ``dAl``, ``dZl``, ``dWl``, ``dBl`` for l = 1..L, each
     in the spec's layout; ``dWl`` has the shape of ``Wl`` and ``dBl`` the shape of ``bl``.
-    ``loss`` is the loss as a float, ``batch`` the number of examples m. A result of
-    ``run(net, keep="grads")`` holds only the ``dWl`` and ``dBl``.
+    With ``input_grad``, ``dA0`` (dLoss/dX, in X's shape) comes before dA1. ``loss`` is the
+    whole loss as a float: ``loss_data``, the loss of the outputs, plus ``penalty``, the
+    regularization's (0.0 without one). ``batch`` is the number of examples m. A result of
+    ``run(net, keep="grads")`` holds only the ``dWl`` and ``dBl`` (and ``dA0``).
     """
 
     tensors: dict
@@ -42,6 +44,8 @@ class Result(Mapping):
     dtype: str
     activations: tuple
     batch: int
+    loss_data: float | None = None
+    penalty: float = 0.0
 
     @property
     def n_layers(self) -> int:
@@ -63,7 +67,7 @@ class Result(Mapping):
         """
         L = self.n_layers
         order = [f"{k}{l}" for l in range(1, L + 1) for k in ("Z", "A")] + ["loss"]
-        order += [f"{k}{l}" for l in range(L, 0, -1) for k in ("dA", "dZ", "dW", "dB")]
+        order += [f"{k}{l}" for l in range(L, 0, -1) for k in ("dA", "dZ", "dW", "dB")] + ["dA0"]
         for name in (n for n in order if n == "loss" or n in self.tensors):
             a = np.asarray(self.loss if name == "loss" else self.tensors[name])
             index = nonfinite_at(a)
@@ -111,26 +115,52 @@ def loss_value(net: Network, Z, A, T, factor: float | None = None) -> float:
     """
     factor = reduction_factor(net.reduction, A.shape) if factor is None else factor
     fused = FUSED.get((net.layers[-1].activation, net.loss))
-    terms = fused.term(Z, T) if fused is not None else LOSSES[net.loss].term(A, T)
+    terms = fused.term(Z, T) if fused is not None else LOSSES[net.loss].term(A, T, **net.loss_params)
     return float(factor * terms.sum())
+
+
+def penalized(net: Network) -> list:
+    """(name of the gradient, parameter) for every W (and b) that the regularization penalizes."""
+    reg = net.regularization
+    if reg is None:
+        return []
+    return [(f"d{'W' if kind == 'W' else 'B'}{l}", p) for l, layer in enumerate(net.layers, start=1)
+            for kind, p in (("W", layer.W), ("b", layer.b)) if reg.penalized(kind)]
+
+
+def penalty(net: Network) -> float:
+    """The regularization's penalty of ``net`` (0.0 without one)."""
+    if net.regularization is None:
+        return 0.0
+    with np.errstate(all="ignore"):
+        return net.regularization.penalty([p for _, p in penalized(net)], net.batch)
+
+
+def penalty_grads(net: Network) -> dict:
+    """dP/dW (and dP/db) by gradient name, each in its parameter's shape."""
+    reg = net.regularization
+    with np.errstate(all="ignore"):
+        return {name: reg.grad(p, net.batch) for name, p in penalized(net)}
 
 
 def output_grads(net: Network, Z, A, T, factor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """dL/dY and dL/dZ_L for the output layer (rows layout); a fused pair gives dZ_L directly."""
     factor = reduction_factor(net.reduction, A.shape) if factor is None else factor
     last = net.layers[-1]
-    dA = factor * LOSSES[net.loss].dterm(A, T)
+    dA = factor * LOSSES[net.loss].dterm(A, T, **net.loss_params)
     fused = FUSED.get((last.activation, net.loss))
     if fused is not None:
         return dA, factor * fused.dz(Z, A, T)
     return dA, ACTIVATIONS[last.activation].vjp(dA, Z, A, **last.params)
 
 
-def forward_loss(net: Network) -> tuple[float, list, list]:
-    """The loss with every Z and A (rows layout), without a backward pass."""
+def forward_loss(net: Network, with_penalty: bool = True) -> tuple[float, list, list]:
+    """The whole loss (penalty included, unless not ``with_penalty``) with every Z and A (rows
+    layout), without a backward pass."""
     with np.errstate(all="ignore"):
         Zs, As = forward(net)
-        return loss_value(net, Zs[-1], As[-1], targets(net, As[-1])), Zs, As
+        value = loss_value(net, Zs[-1], As[-1], targets(net, As[-1]))
+        return value + (penalty(net) if with_penalty else 0.0), Zs, As
 
 
 def backward(net: Network, Zs: list, As: list, dZ: np.ndarray) -> tuple[list, list, list, list]:
@@ -142,12 +172,13 @@ def backward(net: Network, Zs: list, As: list, dZ: np.ndarray) -> tuple[list, li
     return _backward(net, rows(net.X, net.layout), Zs, As, dZ, keep=True)
 
 
-def _backward(net: Network, X, Zs: list, As: list, dZ, keep: bool) -> tuple[list, list, list, list]:
+def _backward(net: Network, X, Zs: list, As: list, dZ, keep: bool,
+              input_grad: bool = False) -> tuple[list, list, list, list]:
     """``backward`` from A_0 = ``X``; with ``keep`` nothing is changed, and without it each Z, A,
     dA and dZ is let go (its slot in ``Zs``/``As`` set to None) as soon as nothing left to
-    compute reads it."""
+    compute reads it. With ``input_grad``, dA0 = dZ1 @ W1ᵀ is the last entry of dAs."""
     L = len(net.layers)
-    dAs, dZs, dWs, dBs = [None] * L, [None] * L, [None] * L, [None] * L
+    dAs, dZs, dWs, dBs = [None] * (L + input_grad), [None] * L, [None] * L, [None] * L
     for l in range(L - 1, -1, -1):
         A_prev = As[l - 1] if l else X
         dWs[l] = A_prev.T @ dZ
@@ -164,14 +195,21 @@ def _backward(net: Network, X, Zs: list, As: list, dZ, keep: bool) -> tuple[list
             dZ = None
             dZ = ACTIVATIONS[prev.activation].vjp(dA, Zs[l - 1], As[l - 1], **prev.params)
             dA = A_prev = None
+        elif input_grad:
+            dAs[-1] = dZ @ rows(net.layers[0].W, net.layout).T
     return dAs, dZs, dWs, dBs
 
 
 KEEP = ("all", "grads")
 
 
-def run(net: Network, keep: str = "all", batch_chunk: int | None = None) -> Result:
+def run(net: Network, keep: str = "all", batch_chunk: int | None = None,
+        input_grad: bool = False) -> Result:
     """Forward and backward through ``net``: every Z, A, dA, dZ, dW, dB and the loss.
+
+    With ``input_grad``, also dA0 = dLoss/dX (dZ1 @ W1ᵀ in rows), in X's shape; without it
+    nothing more is computed. A regularization adds its penalty to the loss and its gradient to
+    every dW (and dB), not to dZ or dA.
 
     ``keep="grads"`` keeps only every dW, dB and the loss, and lets each forward array go as
     soon as backward no longer needs it. With it, ``batch_chunk=N`` streams the batch through
@@ -184,19 +222,23 @@ def run(net: Network, keep: str = "all", batch_chunk: int | None = None) -> Resu
     if batch_chunk is not None and (keep != "grads" or batch_chunk < 1):
         raise NngradError("batch_chunk needs keep='grads' and a chunk of at least 1 example")
     if keep == "grads":
-        return _gradients(net, batch_chunk or net.batch)
+        return _gradients(net, batch_chunk or net.batch, input_grad)
+    L = len(net.layers)
     with np.errstate(all="ignore"):
         Zs, As = forward(net)
         T = targets(net, As[-1])
         loss = loss_value(net, Zs[-1], As[-1], T)
         dA_out, dZ_out = output_grads(net, Zs[-1], As[-1], T)
-        dAs, dZs, dWs, dBs = _backward(net, rows(net.X, net.layout), Zs, As, dZ_out, keep=True)
-    dAs[-1] = dA_out
+        dAs, dZs, dWs, dBs = _backward(net, rows(net.X, net.layout), Zs, As, dZ_out, keep=True,
+                                       input_grad=input_grad)
+    dAs[L - 1] = dA_out
     tensors: dict = {}
     for l, (Z, A) in enumerate(zip(Zs, As), start=1):
         tensors[f"Z{l}"] = in_layout(Z, net.layout)
         tensors[f"A{l}"] = in_layout(A, net.layout)
-    for l in range(1, len(net.layers) + 1):
+    if input_grad:
+        tensors["dA0"] = in_layout(dAs[L], net.layout)
+    for l in range(1, L + 1):
         tensors[f"dA{l}"] = in_layout(dAs[l - 1], net.layout)
         tensors[f"dZ{l}"] = in_layout(dZs[l - 1], net.layout)
         tensors.update(_parameter_grads(net, l, dWs, dBs))
@@ -214,11 +256,11 @@ def run_bytes(net: Network, keep: str = "all", batch_chunk: int | None = None) -
     return np.dtype(net.dtype).itemsize * (m * per_example + params)
 
 
-def _gradients(net: Network, chunk: int) -> Result:
-    """dW, dB and the loss, summed over batch chunks of ``chunk`` examples."""
+def _gradients(net: Network, chunk: int, input_grad: bool) -> Result:
+    """dW, dB and the loss, summed over batch chunks of ``chunk`` examples (and dA0 joined)."""
     X, m = rows(net.X, net.layout), net.batch
     factor = reduction_factor(net.reduction, (m, net.widths[-1]))
-    loss, dWs, dBs = 0.0, None, None
+    loss, dWs, dBs, dX = 0.0, None, None, []
     with np.errstate(all="ignore"):
         for start in range(0, m, chunk):
             part = slice(start, start + chunk)
@@ -226,13 +268,15 @@ def _gradients(net: Network, chunk: int) -> Result:
             T = targets(net, As[-1], part)
             loss += loss_value(net, Zs[-1], As[-1], T, factor)
             dZ = output_grads(net, Zs[-1], As[-1], T, factor)[1]
-            _, _, dW, dB = _backward(net, X[part], Zs, As, dZ, keep=False)
+            dA, _, dW, dB = _backward(net, X[part], Zs, As, dZ, keep=False, input_grad=input_grad)
+            if input_grad:
+                dX.append(dA[-1])
             if dWs is None:
                 dWs, dBs = dW, dB
                 continue
             for total, more in zip(dWs + dBs, dW + dB):
                 total += more
-    tensors: dict = {}
+    tensors: dict = {"dA0": in_layout(np.concatenate(dX), net.layout)} if input_grad else {}
     for l in range(1, len(net.layers) + 1):
         tensors.update(_parameter_grads(net, l, dWs, dBs))
     return _result(net, tensors, loss)
@@ -244,8 +288,15 @@ def _parameter_grads(net: Network, l: int, dWs: list, dBs: list) -> dict:
 
 
 def _result(net: Network, tensors: dict, loss: float) -> Result:
-    return Result(tensors, loss, net.loss, net.reduction, net.layout, net.dtype,
-                  tuple(layer.activation for layer in net.layers), net.batch)
+    """The Result, with the penalty added to the loss and its gradient to each dW (and dB)."""
+    extra = penalty(net)
+    if net.regularization is not None:
+        for name, g in penalty_grads(net).items():
+            if name in tensors:
+                with np.errstate(all="ignore"):
+                    tensors[name] = tensors[name] + g  # g has the parameter's shape, as dW and dB
+    return Result(tensors, loss + extra, net.loss, net.reduction, net.layout, net.dtype,
+                  tuple(layer.activation for layer in net.layers), net.batch, loss, extra)
 
 
 in_layout = rows  # rows <-> columns is its own inverse

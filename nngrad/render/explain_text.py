@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..equations.expr import FUNCTIONS, Fn, Sum
+from ..equations.expr import Fn, Sum
 from ..equations.notation import annotated, code, text
 
 PARTS = {"forward": "Forward", "loss": "Loss", "backward": "Backward, from the loss to the input"}
@@ -102,7 +102,7 @@ def values_text(rhs, env: dict, show) -> str:
 
     def leaf(node, inner):
         if isinstance(node, Fn):
-            return f"{FUNCTIONS[node.name][0]}({show(node.x.value(env))})"
+            return f"{node.notation.text}({show(node.x.value(env))})"
         return inner if isinstance(node, Sum) else show(node.value(env))
 
     return text(rhs, leaf)

@@ -29,4 +29,6 @@ def save_result(res, path) -> None:
             f.write(to_json(result_document(res)) + "\n")
     else:
         with atomic_write(path, "wb") as f:
-            np.savez(f, **res.tensors, loss=np.asarray(res.loss, dtype=res.dtype))
+            np.savez(f, **res.tensors, loss=np.asarray(res.loss, dtype=res.dtype),
+                     **({"loss_data": np.asarray(res.loss_data, dtype=res.dtype),
+                         "penalty": np.asarray(res.penalty, dtype=res.dtype)} if res.penalty else {}))

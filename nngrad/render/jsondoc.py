@@ -13,14 +13,19 @@ import numpy as np
 
 
 def result_document(res) -> dict:
-    """``{"layout", "dtype", "loss": {"name", "reduction", "value"}, "tensors": {name: {...}}}``."""
+    """``{"layout", "dtype", "loss": {"name", "reduction", "value", "data", "penalty"},
+    "tensors": {name: {...}}}``; ``value`` is the whole loss, ``data`` + ``penalty``."""
     return {
         "layout": res.layout,
         "dtype": res.dtype,
-        "loss": {"name": res.loss_name, "reduction": res.reduction,
-                 "value": res.loss if math.isfinite(res.loss) else None},
+        "loss": {"name": res.loss_name, "reduction": res.reduction, "value": _finite(res.loss),
+                 "data": _finite(res.loss_data), "penalty": _finite(res.penalty)},
         "tensors": {name: {"shape": list(a.shape), "data": plain(a)} for name, a in res.items()},
     }
+
+
+def _finite(x) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def plain(a: np.ndarray):

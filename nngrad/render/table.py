@@ -42,8 +42,21 @@ def render_table(res, console, *, title: str = "", precision: int = 6, threshold
     head.append("loss ", style="bold")
     head.append(f"{res.loss:.10g}", style="bold green")
     head.append(f"  ({res.loss_name}, {reduction_text(res)})", style="dim")
+    if res.penalty:
+        head.append(f"\n  = data {res.loss_data:.10g} + penalty {res.penalty:.10g}", style="dim")
     console.print(head)
     values_width = console.width - 24
+    if "dA0" in res:
+        table = Table(title=Text("input: dA0 = dLoss/dX, X's shape"), title_justify="left",
+                      box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("shape", style="dim", no_wrap=True)
+        table.add_column("values", overflow="fold")
+        table.add_row(Text("dA0"), Text(str(res["dA0"].shape)),
+                      Text(format_array(res["dA0"], precision=precision, threshold=threshold,
+                                        edgeitems=edgeitems, width=values_width)))
+        console.print()
+        console.print(table)
     for l, activation in enumerate(res.activations, start=1):
         table = Table(title=Text(f"layer {l}: {activation}, W{l} {res[f'dW{l}'].shape}"),
                       title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)

@@ -25,6 +25,7 @@ from ..errors import SpecError
 from ..numerics.losses import LOSSES, REDUCTIONS
 from ..model.network import DTYPES, LAYOUTS
 from ..model.shapes import check_b, check_targets, check_w, rows
+from ..model.spec import named, parameters
 
 STRINGS = ("activations", "loss", "layout", "reduction", "dtype")
 FROM_HEADERS = " (the shapes as the NPZ's .npy headers declare them; no array was read)"
@@ -58,7 +59,8 @@ def _shapes_fit(**parts) -> None:
 
 def _check(*, X, T, layers, loss, layout="rows", dtype="float64", reduction=None,
            **_) -> None:
-    if layout not in LAYOUTS or dtype not in DTYPES or loss not in LOSSES \
+    loss = _named(loss, LOSSES)
+    if layout not in LAYOUTS or dtype not in DTYPES or loss is None \
             or (reduction is not None and reduction not in REDUCTIONS) or not layers \
             or not _judged(X, 2):
         return
@@ -73,13 +75,14 @@ def _check(*, X, T, layers, loss, layout="rows", dtype="float64", reduction=None
             if not _judged(b):
                 return
             check_b(b, W, i, layout)
-        last = _activation(layer.activation)
+        last = _named(layer.activation, ACTIVATIONS, ALIASES)
         if last is None:
             return
-    if (loss == "cross_entropy" and last != "softmax") or not _judged(T):
+    record = LOSSES[loss]
+    if (record.output and last not in record.output) or not _judged(T):
         return
     check_targets(T, rows(X, layout).shape[0], n_in, layout, len(layers),
-                  labels=loss == "cross_entropy" and T.ndim == 1)
+                  labels=record.labels and T.ndim == 1)
 
 
 def _judged(a, ndim: int | None = None) -> bool:
@@ -87,12 +90,13 @@ def _judged(a, ndim: int | None = None) -> bool:
     return a.dtype.kind in "iuf" and a.size > 0 and (ndim is None or a.ndim == ndim)
 
 
-def _activation(spec) -> str | None:
-    """The activation's name as Network resolves it; None where Network would refuse it."""
-    name, params = (spec["name"], dict(spec)) if isinstance(spec, dict) else (spec, {})
-    params.pop("name", None)
-    name = ALIASES.get(name, name) if isinstance(name, str) else name
-    if name not in ACTIVATIONS or not set(params) <= set(ACTIVATIONS[name].params) \
-            or not all(np.isfinite(v) for v in params.values()):
+def _named(spec, table, aliases={}) -> str | None:
+    """The name as Network resolves it (through the same parser); None where Network would
+    refuse it, and say why."""
+    try:
+        name, params = named(spec, (), "name", table, aliases)
+        parameters(name, table[name].params, {k: v for k, v in params.items() if k != "reduction"},
+                   (), "float64")
+    except SpecError:
         return None
     return name

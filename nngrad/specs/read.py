@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..numerics.activations import ACTIVATIONS
+from ..numerics.losses import LOSSES
 from ..errors import SpecError, quoted
 from ..model.network import Layer, Network
 from ..model.values import close_matches, described, kind_of
@@ -18,8 +19,10 @@ from .sources import load_file, read_bytes  # noqa: F401 - config and specfile r
 
 NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
 SPEC_EMPTY = "is empty; a spec is a mapping with X, T, layers and loss"
-SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers")
+SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers", "regularization")
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
+NPZ_REGULARIZATION = {"regularization_l2": "l2", "regularization_form": "form",
+                      "regularization_l1": "l1", "regularization_biases": "biases"}
 
 
 def load(source, *, name: str | None = None, build=Network, limit: int | None = None,
@@ -82,9 +85,10 @@ def from_mapping(spec, build=Network) -> Network:
         built.append(Layer(numbers(layer["W"], (*path, "W")),  # b left out: zeros; b: null is refused
                            numbers(layer["b"], (*path, "b")) if "b" in layer else None,
                            layer["activation"]))
+    extra = {"regularization": spec["regularization"]} if "regularization" in spec else {}
     return build(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
                  loss=spec["loss"], layout=spec.get("layout", "rows"),
-                 dtype=spec.get("dtype", "float64"))
+                 dtype=spec.get("dtype", "float64"), **extra)
 
 
 def numbers(value, path: tuple) -> np.ndarray:
@@ -170,26 +174,38 @@ def from_arrays(arrays: dict, build=Network) -> Network:
             raise SpecError(f"the NPZ has no member {key!r}")
     names = _strings(arrays["activations"], "activations")
     L = len(names)
-    known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL,
+    known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL, *NPZ_REGULARIZATION,
              *(f"{p}{l}" for l in range(1, L + 1) for p in "Wb"))
     _known_keys(arrays, known, ())
     layers = []
     for l, spec in enumerate(names, start=1):
         if f"W{l}" not in arrays:
             raise SpecError(f"the NPZ has {L} activations but no member W{l}")
-        layers.append(Layer(arrays[f"W{l}"], arrays.get(f"b{l}"), _activation(spec, l)))
+        layers.append(Layer(arrays[f"W{l}"], arrays.get(f"b{l}"),
+                            colon_named(spec, ACTIVATIONS, ("layers", l - 1, "activation"))))
     options = {key: _string(arrays[key], key) for key in NPZ_OPTIONAL if key in arrays}
-    return build(X=arrays["X"], T=arrays["T"], layers=layers, loss=_string(arrays["loss"], "loss"),
-                 **options)
+    reg = {key: _scalar(arrays[member], member) for member, key in NPZ_REGULARIZATION.items()
+           if member in arrays}
+    if reg:
+        options["regularization"] = reg
+    return build(X=arrays["X"], T=arrays["T"], layers=layers,
+                 loss=colon_named(_string(arrays["loss"], "loss"), LOSSES, ("loss",)), **options)
 
 
-def _activation(spec: str, l: int):
-    """``"leaky_relu:0.2"`` -> ``{"name": "leaky_relu", "alpha": 0.2}``; a plain name as is."""
+def _scalar(a: np.ndarray, key: str):
+    """A 0-d member as a Python value: a string, a bool, or a number."""
+    if a.ndim or a.dtype.kind not in "USbiuf":
+        raise SpecError("must be a single value (a 0-d array)", path=(key,))
+    return _string(a, key) if a.dtype.kind in "US" else a.item()
+
+
+def colon_named(spec: str, table: dict, path: tuple):
+    """``"leaky_relu:0.2"`` -> ``{"name": "leaky_relu", "alpha": 0.2}`` for a record of ``table``
+    with one parameter (``"svm:2"`` for a loss); a plain name as is."""
     name, sep, arg = spec.partition(":")
     if not sep:
         return name
-    params = ACTIVATIONS[name].params if name in ACTIVATIONS else {}
-    path = ("layers", l - 1, "activation")
+    params = table[name].params if name in table else {}
     if len(params) != 1:
         raise SpecError(f"{quoted(spec)}: {quoted(name)} takes no parameter", path=path)
     try:

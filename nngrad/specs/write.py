@@ -51,11 +51,23 @@ def _matrix(a, indent: str) -> str:
     return "".join(f"\n{indent}- {_row(row)}" for row in a.tolist())
 
 
-def _loss_parts(spec: dict) -> tuple[str, str | None]:
+def _loss_parts(spec: dict) -> tuple[str, str | None, dict]:
+    """The loss's name, reduction (or None) and parameters, as the spec gives them."""
     loss = spec["loss"]
     if isinstance(loss, dict):
-        return loss["name"], loss.get("reduction", spec.get("reduction"))
-    return loss, spec.get("reduction")
+        params = {k: v for k, v in loss.items() if k not in ("name", "reduction")}
+        return loss["name"], loss.get("reduction", spec.get("reduction")), params
+    return loss, spec.get("reduction"), {}
+
+
+def _scalar(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    return v if isinstance(v, str) else number(v)
+
+
+def _flow(mapping: dict) -> str:
+    return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in mapping.items()) + "}"
 
 
 def _activation_yaml(activation) -> str:
@@ -67,12 +79,15 @@ def _activation_yaml(activation) -> str:
 
 def yaml_text(spec: dict, header: list[str] = ()) -> str:
     """The spec as readable YAML, ``header`` lines as comments on top."""
-    name, reduction = _loss_parts(spec)
-    loss = f"{{name: {name}, reduction: {reduction}}}" if reduction else name
+    name, reduction, params = _loss_parts(spec)
+    loss = _flow({"name": name, **params, **({"reduction": reduction} if reduction else {})}) \
+        if reduction or params else name
     out = [f"# {line}" for line in header]
     out += [f"layout: {spec.get('layout', 'rows')}", f"dtype: {spec.get('dtype', 'float64')}",
-            f"loss: {loss}", "X:" + _matrix(spec["X"], "  "), "T:" + _matrix(_targets(spec), "  "),
-            "layers:"]
+            f"loss: {loss}"]
+    if spec.get("regularization") is not None:
+        out.append(f"regularization: {_flow(spec['regularization'])}")
+    out += ["X:" + _matrix(spec["X"], "  "), "T:" + _matrix(_targets(spec), "  "), "layers:"]
     for layer in spec["layers"]:
         out.append(f"  - activation: {_activation_yaml(layer.activation)}")
         out.append("    W:" + _matrix(layer.W, "      "))
@@ -91,7 +106,7 @@ def _targets(spec: dict):
 def npz_members(spec: dict) -> dict:
     """The spec as the contract's NPZ members, arrays in the spec's dtype (labels as integers)."""
     dtype = spec.get("dtype", "float64")
-    name, reduction = _loss_parts(spec)
+    name, reduction, params = _loss_parts(spec)
     T = _targets(spec)
     members = {"X": np.asarray(spec["X"], dtype=dtype),
                "T": T if T.dtype.kind in "iu" else np.asarray(T, dtype=dtype)}
@@ -102,7 +117,9 @@ def npz_members(spec: dict) -> dict:
             members[f"b{l}"] = np.asarray(layer.b, dtype=dtype)
         names.append(_activation_npz(layer.activation))
     members["activations"] = np.array(names)
-    members["loss"] = np.array(name)
+    members["loss"] = np.array(name + "".join(f":{number(v)}" for v in params.values()))
+    for key, value in (spec.get("regularization") or {}).items():
+        members[f"regularization_{key}"] = np.array(value)
     members["layout"] = np.array(spec.get("layout", "rows"))
     members["dtype"] = np.array(dtype)
     if reduction:

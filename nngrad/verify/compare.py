@@ -15,11 +15,13 @@ from .report import (OK, TOLERANCES, WRONG_SHAPE, WRONG_VALUES, Report, TensorRe
                      overflow_warning)
 
 GRADIENT_KINDS = ("dA", "dZ", "dW", "dB")
+ALIASES = {"dX": "dA0"}  # other names a user may give a gradient
 
 
 def compare_gradients(net: Network, mine: Mapping, *, rtol: float | None = None,
                       atol: float | None = None) -> Report:
-    """Compare ``mine`` (name -> array: any of dWl, dBl, dZl, dAl) with nngrad's results.
+    """Compare ``mine`` (name -> array: any of dWl, dBl, dZl, dAl, and dA0 or dX) with nngrad's
+    results.
 
     A tensor agrees when its shape is exactly right and max|mine - right| <= atol + rtol * max|right|;
     rtol and atol default to ``TOLERANCES[net.dtype]``. Diagnoses name a mistake only where the
@@ -27,8 +29,8 @@ def compare_gradients(net: Network, mine: Mapping, *, rtol: float | None = None,
     """
     rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
     atol = TOLERANCES[net.dtype][1] if atol is None else atol
-    res = run(net)
     arrays = gradients_of(mine, len(net.layers))
+    res = run(net, input_grad="dA0" in arrays)
     report = Report("compare", settings={"rtol": rtol, "atol": atol})
     overflowed = res.first_nonfinite()
     if overflowed is not None:
@@ -63,25 +65,28 @@ def gradients_of(mine: Mapping, n_layers: int) -> dict:
     Zl, Al and loss are passed over, so that the output of ``nngrad run -o`` can be compared.
     """
     layers = range(1, n_layers + 1)
-    known = [f"{k}{l}" for l in layers for k in GRADIENT_KINDS]
-    not_gradients = {f"{k}{l}" for l in layers for k in ("Z", "A")} | {"loss"}
+    known = [f"{k}{l}" for l in layers for k in GRADIENT_KINDS] + ["dA0"]
+    not_gradients = {f"{k}{l}" for l in layers for k in ("Z", "A")} | {"loss", "loss_data", "penalty"}
     out = {}
     for name, value in mine.items():
         if name in not_gradients:
             continue
+        given, name = name, ALIASES.get(name, name)
+        if name in out:
+            raise SpecError(f"is {name} again, under another name; give it once", path=(given,))
         if name not in known:
             near = [k for k in known if k.lower() == str(name).lower()] or \
                 difflib.get_close_matches(str(name), known, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise SpecError(f"is not a gradient of this network{hint}; it has "
-                            f"{', '.join(known)}", path=(name,))
+                            f"{', '.join(known)} (or dX)", path=(given,))
         try:
             with np.errstate(over="ignore"):
                 a = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            raise SpecError("must hold numbers", path=(name,)) from None
+            raise SpecError("must hold numbers", path=(given,)) from None
         except OverflowError:  # a Python int past the float range
-            raise SpecError("holds a number too large for float64", path=(name,)) from None
+            raise SpecError("holds a number too large for float64", path=(given,)) from None
         out[name] = a
     if not out:
         raise SpecError(f"holds no gradients; expected any of {', '.join(known)}")

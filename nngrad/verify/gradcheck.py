@@ -6,30 +6,38 @@ directions v per tensor, comparing the directional derivative (L(p + eps v) - L(
 with sum(G * v), so its cost does not grow with the number of parameters (as PyTorch's
 gradcheck fast mode). It perturbs Z_l rather than recompute it: Z_l ± eps (A_{l-1} · V) for
 W_l, Z_l ± eps v for b_l, with the unperturbed forward pass computed once, and runs only
-layers l..L forward from there. A perturbation that moves a pre-activation across a kink (relu,
-leaky_relu, elu at 0; mae where y = t) is skipped and reported, not failed.
+layers l..L forward from there. A perturbation that moves a pre-activation across a kink (each
+activation's and loss's record says where: relu at 0, mae where y = t, svm at a margin of 0; the
+L1 penalty at a weight of 0) is skipped and reported, not failed.
+
+``part`` checks the whole loss (``all``), or the loss of the outputs (``data``) or the penalty
+alone (``penalty``), as cs231n advises; ``input_grad`` also checks dA0 by perturbing X.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
-from ..numerics.passes import forward, forward_from, forward_loss, loss_value, run, targets
-from ..model.network import Layer, Network
-from ..model.shapes import rows
 from ..errors import NngradError
+from ..model.network import Network
+from ..model.shapes import rows
+from ..numerics.activations import ACTIVATIONS
+from ..numerics.losses import LOSSES
+from ..numerics.passes import (forward, forward_from, forward_loss, loss_value, penalty,
+                               penalty_grads, run, targets)
 from .report import (OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport,
                      overflow_warning)
 
-KINKED = ("relu", "leaky_relu", "elu")
-
-
 MODES = ("auto", "full", "fast")
+PARTS = ("all", "data", "penalty")
 
 
 def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
                     rtol: float | None = None, atol: float | None = None, directions: int = 8,
-                    full_max_params: int = 2000, worst: int = 5, seed: int = 0) -> Report:
+                    full_max_params: int = 2000, worst: int = 5, seed: int = 0,
+                    part: str = "all", input_grad: bool = False) -> Report:
     """Check every dW and dB of ``net`` against finite differences; a ``Report`` per tensor.
 
     ``mode``: ``full``, ``fast`` or ``auto`` (full up to ``full_max_params`` parameters).
@@ -38,35 +46,40 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
     """
     if mode not in MODES:
         raise NngradError(f"unknown check mode {mode!r}; expected one of: {', '.join(MODES)}")
+    if part not in PARTS:
+        raise NngradError(f"unknown part {part!r}; expected one of: {', '.join(PARTS)}")
     if not (eps > 0 and directions >= 1):
         raise NngradError("eps must be positive and directions at least 1")
     rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
     atol = TOLERANCES[net.dtype][1] if atol is None else atol
-    analytic = run(net)
+    analytic = _analytic(net, part, input_grad)
     net64 = _float64_copy(net)
     params = [(f"d{'W' if k == 0 else 'B'}{l}", p) for l, layer in enumerate(net64.layers, start=1)
               for k, p in enumerate((layer.W, layer.b))]
+    if input_grad and part != "penalty":
+        params.insert(0, ("dA0", net64.X))
+    objective = Objective(part != "penalty", part != "data" and net.regularization is not None)
     n_params = sum(p.size for _, p in params)
     if mode == "auto":
         mode = "full" if n_params <= full_max_params else "fast"
     rng = np.random.default_rng(seed)
     base = _unperturbed(net64) if mode == "fast" else None
     report = Report("check", settings={"mode": mode, "eps": eps, "rtol": rtol, "atol": atol,
-                                       "parameters": n_params, "dtype": net.dtype,
+                                       "parameters": n_params, "dtype": net.dtype, "part": part,
                                        **({"directions": directions} if mode == "fast" else {})})
     candidates = []
     for name, P in params:
         G = np.asarray(analytic[name], dtype=np.float64)
         if mode == "full":
-            a, n, kinks = _full(net64, P, G, eps)
+            a, n, kinks = _full(net64, P, G, eps, objective)
         else:
-            a, n, kinks = _fast(net64, base, name, G, eps, directions, rng)
+            a, n, kinks = _fast(net64, base, name, P, G, eps, directions, rng, objective)
         at = (lambda i: (i,)) if mode == "fast" else (lambda i, s=P.shape: _unravel(i, s))
         with np.errstate(all="ignore"):  # inf - inf where the net overflowed: nan, never ok
             report.tensors[name] = _verdict(a, n, kinks, rtol, atol)
             candidates += _elements(name, a, n, kinks, at)
         report.skipped += [f"{name}{_label(at(i), mode)}: {why}; skipped" for i, why in kinks.items()]
-    overflowed = analytic.first_nonfinite()
+    overflowed = analytic.first_nonfinite() if hasattr(analytic, "first_nonfinite") else None
     if overflowed is not None:
         report.warnings.append(overflow_warning(overflowed))
     if net.dtype == "float32":
@@ -76,28 +89,60 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
     return report
 
 
+@dataclass(frozen=True)
+class Objective:
+    """What is differentiated: the loss of the outputs (``data``), the ``penalty``, or both."""
+
+    data: bool
+    penalty: bool
+
+    def loss(self, net) -> tuple:
+        """(loss, Zs, As) of ``net`` as it is now; Zs and As empty without the data part."""
+        value, Zs, As = forward_loss(net, with_penalty=False) if self.data else (0.0, [], [])
+        return value + (penalty(net) if self.penalty else 0.0), Zs, As
+
+
+def _analytic(net: Network, part: str, input_grad: bool) -> dict:
+    """The gradients under test: of the whole loss, of the data part, or of the penalty."""
+    if part == "penalty":
+        grads = penalty_grads(net) if net.regularization is not None else {}
+        return {f"{k}{l}": grads.get(f"{k}{l}", np.zeros_like(p)) for l, layer in
+                enumerate(net.layers, start=1) for k, p in (("dW", layer.W), ("dB", layer.b))}
+    return run(net if part == "all" else replace(net, regularization=None), input_grad=input_grad)
+
+
 def _float64_copy(net: Network) -> Network:
-    """A float64 network whose W and b are fresh C-ordered arrays, safe to perturb in place."""
+    """A float64 network whose X, W and b are fresh C-ordered arrays, safe to perturb in place."""
     own = lambda a: np.array(a, dtype=np.float64, order="C")  # noqa: E731
-    layers = [Layer(own(l.W), own(l.b), l.activation, dict(l.params)) for l in net.layers]
-    return Network(X=own(net.X), T=net.T, layers=layers, loss=net.loss, reduction=net.reduction,
-                   layout=net.layout, dtype="float64")
+    layers = [replace(l, W=own(l.W), b=own(l.b)) for l in net.layers]
+    return replace(net, X=own(net.X), layers=tuple(layers), dtype="float64")
 
 
-def _full(net, P, G, eps):
+def _full(net, P, G, eps, objective):
     flat, numeric, kinks = P.reshape(-1), np.empty(P.size), {}
     for i in range(P.size):
         saved = flat[i]
         flat[i] = saved + eps
-        plus = forward_loss(net)
+        plus = objective.loss(net)
         flat[i] = saved - eps
-        minus = forward_loss(net)
+        minus = objective.loss(net)
         flat[i] = saved
         numeric[i] = (plus[0] - minus[0]) / (2 * eps)
-        crossing = _kink_crossed(net, plus, minus)
+        crossing = _kink_crossed(net, plus, minus) if objective.data else None
+        crossing = crossing or _l1_crossed(net, P, objective, saved + eps, saved - eps)
         if crossing:
             kinks[i] = crossing
     return G.reshape(-1), numeric, kinks
+
+
+def _l1_crossed(net, P, objective, plus, minus) -> str | None:
+    """Where a perturbation of a penalized parameter moves an entry across 0, the L1 kink."""
+    reg = net.regularization
+    if not objective.penalty or not reg.l1 or P is net.X:
+        return None
+    if np.any(np.sign(plus) != np.sign(minus)):
+        return "crosses the L1 kink at 0"
+    return None
 
 
 def _unperturbed(net):
@@ -107,20 +152,29 @@ def _unperturbed(net):
     return Zs, As, targets(net, As[-1])
 
 
-def _fast(net, base, name, G, eps, directions, rng):
-    l = int(name[2:])
+def _fast(net, base, name, P, G, eps, directions, rng, objective):
+    l = 1 if name == "dA0" else int(name[2:])
     Zs, As, T = base
     A_prev = As[l - 2] if l > 1 else rows(net.X, net.layout)
+    reg, penalized = net.regularization, objective.penalty and name != "dA0" and \
+        net.regularization.penalized(name[1].replace("B", "b"))
     analytic, numeric, kinks = np.empty(directions), np.empty(directions), {}
     for j in range(directions):
         v = rng.standard_normal(G.shape)
         v /= np.linalg.norm(v)
+        crossing, numeric[j] = None, 0.0
         with np.errstate(all="ignore"):
-            dZ = A_prev @ rows(v, net.layout) if name[1] == "W" else v.reshape(-1)
-            plus, minus = (_tail_loss(net, l, Zs[l - 1] + sign * eps * dZ, T) for sign in (1, -1))
-            numeric[j] = (plus[0] - minus[0]) / (2 * eps)
+            if objective.data:
+                dZ = rows(v, net.layout) @ rows(net.layers[0].W, net.layout) if name == "dA0" else \
+                    A_prev @ rows(v, net.layout) if name[1] == "W" else v.reshape(-1)
+                plus, minus = (_tail_loss(net, l, Zs[l - 1] + sign * eps * dZ, T) for sign in (1, -1))
+                numeric[j] = (plus[0] - minus[0]) / (2 * eps)
+                crossing = _kink_crossed(net, plus, minus, first=l)
+            if penalized:
+                moved = [P + eps * v, P - eps * v]
+                numeric[j] += (reg.penalty(moved[:1], net.batch) - reg.penalty(moved[1:], net.batch)) / (2 * eps)
+                crossing = crossing or _l1_crossed(net, P, objective, *moved)
             analytic[j] = float((G * v).sum())
-        crossing = _kink_crossed(net, plus, minus, first=l)
         if crossing:
             kinks[j] = crossing
     return analytic, numeric, kinks
@@ -133,20 +187,23 @@ def _tail_loss(net, l, Z, T):
 
 def _kink_crossed(net, plus, minus, first: int = 1) -> str | None:
     """Where the + and - perturbations fall on two sides of a kink, in words; else None.
-    ``plus`` and ``minus`` hold the Zs and As of layers ``first``..L."""
+    ``plus`` and ``minus`` hold the Zs and As of layers ``first``..L; each activation's and the
+    loss's record gives the array whose sign changes at its kinks."""
     (_, Zp, Ap), (_, Zm, Am) = plus, minus
     for l, layer in enumerate(net.layers[first - 1:], start=first):
-        if layer.activation in KINKED:
-            crossed = (Zp[l - first] > 0) != (Zm[l - first] > 0)
+        kink = ACTIVATIONS[layer.activation].kink
+        if kink is not None:
+            crossed = (kink(Zp[l - first]) > 0) != (kink(Zm[l - first]) > 0)
             if crossed.any():
                 at = _user_index(np.argwhere(crossed)[0], net.layout)
                 return f"crosses the {layer.activation} kink of Z{l}{at}"
-    if net.loss == "mae":
+    kink = LOSSES[net.loss].kink
+    if kink is not None:
         T = targets(net, Ap[-1])
-        crossed = (Ap[-1] > T) != (Am[-1] > T)
+        crossed = (kink(Ap[-1], T, **net.loss_params) > 0) != (kink(Am[-1], T, **net.loss_params) > 0)
         if crossed.any():
             at = _user_index(np.argwhere(crossed)[0], net.layout)
-            return f"crosses the mae kink of A{len(net.layers)}{at} (where Y = T)"
+            return f"crosses the {net.loss} kink of A{len(net.layers)}{at} ({LOSSES[net.loss].kink_at})"
     return None
 
 

@@ -1,0 +1,79 @@
+"""The one parser of "a name, or a ``{name: ..., param: ...}`` mapping", and of the spec's options.
+
+Activations and losses are written either way (``relu``, ``{name: leaky_relu, alpha: 0.2}``,
+``{name: svm, margin: 2, reduction: sum}``); ``named`` splits them and ``parameters`` checks the
+parameters against the record's, so that every reader (the network, explain's shape walk, the NPZ
+header check) agrees on what a spec says. ``regularization`` reads the penalty's mapping.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from ..errors import SpecError, quoted
+from ..numerics.regularization import FORMS, KEYS, Regularization
+from .values import choice, close_matches, real, shown
+
+
+def named(value, path: tuple, what: str, table: Mapping, aliases: Mapping = {}) -> tuple[str, dict]:
+    """``"relu"`` or ``{"name": "relu", ...}`` -> (the known name, the other keys as given)."""
+    if isinstance(value, Mapping):
+        if "name" not in value:
+            raise SpecError(f"a {what} written as a mapping needs a 'name'", path=path)
+        name, options = value["name"], {k: v for k, v in value.items() if k != "name"}
+    else:
+        name, options = value, {}
+    name = aliases.get(name, name) if isinstance(name, str) else name
+    return choice(name, table, path, what), options
+
+
+def parameters(name: str, defaults: Mapping, given: Mapping, path: tuple, dtype: str) -> dict:
+    """``defaults`` updated by ``given``: each a parameter the record takes, a finite real number
+    within the dtype's range, as a float."""
+    out = dict(defaults)
+    for key, value in given.items():
+        where = (*path, key)
+        if key not in defaults:
+            takes = f"; it takes {', '.join(map(repr, defaults))}" if defaults else ""
+            raise SpecError(f"{name} takes no parameter {quoted(key)}{takes}", path=where)
+        out[key] = number(value, where, dtype)
+    return out
+
+
+def number(value, where: tuple, dtype: str) -> float:
+    """A finite real number within the dtype's range, as a float."""
+    if not real(value) or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
+        raise SpecError(f"must be a finite number, not {shown(value)}", path=where)
+    if abs(value) > np.finfo(dtype).max.item():
+        raise SpecError(f"is {quoted(value)}, too large for {dtype}", path=where)
+    return float(value)
+
+
+def regularization(value, dtype: str) -> Regularization | None:
+    """The ``regularization`` mapping validated (None: no penalty)."""
+    path = ("regularization",)
+    if value is None or isinstance(value, Regularization):
+        return value
+    if not isinstance(value, Mapping):
+        raise SpecError(f"is {shown(value)}; it must be a mapping such as {{l2: 0.05, form: half}}",
+                        path=path)
+    for key in value:
+        if key not in KEYS:
+            near = close_matches(str(key), KEYS, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise SpecError(f"unknown key {quoted(key)}{hint}; expected {', '.join(KEYS)}",
+                            path=(*path, key))
+    strengths = {}
+    for key in ("l2", "l1"):
+        if key in value:
+            strengths[key] = number(value[key], (*path, key), dtype)
+            if strengths[key] < 0:
+                raise SpecError(f"is {value[key]}; a penalty's strength must be 0 or more",
+                                path=(*path, key))
+    form = choice(value.get("form", "half"), FORMS, (*path, "form"), "form")
+    biases = value.get("biases", False)
+    if not isinstance(biases, (bool, np.bool_)):
+        raise SpecError(f"is {shown(biases)}; it must be true or false", path=(*path, "biases"))
+    return Regularization(form=form, biases=bool(biases), **strengths)

@@ -1,0 +1,94 @@
+"""The record types: everything nngrad knows about one activation or one loss, in one place.
+
+Every consumer walks the tables of these records (``ACTIVATIONS``, ``LOSSES``, ``FUSED``): the
+passes call ``f``/``vjp`` or ``term``/``dterm``; gradient checking asks ``kink`` where a
+perturbation crosses a kink; ``nngrad explain`` writes ``rule`` with ``notation``; compare tries
+``mistakes``; the spec checks ``params`` and ``targets``. A symbolic rule is a function of the
+expression module ``E`` (``nngrad.equations.expr``), given to it by explain, so that building the
+tables costs nothing at the command line's start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How a function is written: Unicode ``text``, ``latex``, and NumPy ``code`` with ``{x}`` for
+    its argument, ``{a}`` for alpha and ``{axis}`` for the features' axis (1 rows, 0 columns)."""
+
+    text: str
+    latex: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation.
+
+    ``f(z, **params)`` and ``vjp(g, z, a, **params)`` (= g * f'(z)), rows layout; ``formula`` and
+    ``derivative`` in words; ``rule(E, dA, Z, A, p)`` the expression of dZ that explain writes,
+    with ``why`` beside it (``p``: the params and ``layout``); ``notation`` for f itself, and
+    ``prime`` (with ``f_prime``) for a derivative that the rule names as a function; ``kink(z)``
+    an array whose sign changes where f' jumps (None: smooth); ``mistakes`` the usual wrong
+    derivatives, ``(label, vjp)``, that compare tries; ``reads_z=False``: vjp reads only g and a.
+    """
+
+    f: Callable
+    vjp: Callable
+    formula: str
+    derivative: str
+    rule: Callable
+    why: str
+    notation: Notation
+    kink: Callable | None
+    mistakes: tuple
+    params: dict = field(default_factory=dict)
+    reads_z: bool = True
+    elementwise: bool = True
+    prime: Notation | None = None
+    f_prime: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss: ``factor * sum(term(Y, T, **params))``, the factor from the reduction.
+
+    ``dterm(Y, T, **params)`` is its derivative in Y; ``reduction`` the default; ``formula`` in
+    words; ``rule(E, Y, T, p)`` and ``grad_rule(E, Y, T, p)`` the expressions of the term and of
+    dl/dY, with ``why`` beside the latter; ``kink(Y, T, **params)`` an array whose sign changes
+    where dl/dY jumps (None: smooth), told as ``kink_at``; ``targets(T)`` a mask of the valid target entries, told as
+    ``targets_text``; ``labels``: T may be m integer class labels; ``output``: the output
+    activations it needs (empty: any); ``mistakes`` as for an activation, on dl/dY.
+    """
+
+    term: Callable
+    dterm: Callable
+    reduction: str
+    formula: str
+    rule: Callable
+    grad_rule: Callable
+    why: str
+    kink: Callable | None
+    mistakes: tuple
+    kink_at: str = ""
+    targets: Callable | None = None
+    targets_text: str = ""
+    labels: bool = False
+    output: tuple = ()
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FusedLoss:
+    """An output activation fused with its loss: ``term(z, t)`` and ``dz(z, a, t)`` from logits,
+    ``formula`` in words, ``rule(E, A, T, soft, layout)`` the expression of dZ before the
+    reduction, and ``why`` what it simplifies."""
+
+    term: Callable
+    dz: Callable
+    formula: str
+    rule: Callable
+    why: str
