@@ -17,16 +17,13 @@ from click.testing import CliRunner
 
 from conftest import SAMPLES, random_spec
 from nngrad.cli import cli
+from nngrad.numerics.activations import ACTIVATIONS as ACTIVATION_TABLE
 import oracle
 
 C = np.sqrt(2 / np.pi)
 EQUATION = re.compile(r"^   (\w+) \(([^)]*)\) = (.*)$")
 ANNOTATION = re.compile(r" \((\d+(?:×\d+)*|scalar|\?)\)")
 IDENT = re.compile(r"[\w′ᵀ]")
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
 
 
 def gelu(z):
@@ -37,15 +34,19 @@ gelu_prime = elementwise_grad(gelu)
 
 
 def functions(spec, alpha=None):
+    """The reader's functions: every activation by the name explain writes it under, computed by
+    the oracle; the derivative gelu′, and the notation's sums."""
     rows = spec.get("layout", "rows") == "rows"
-    feature_axis = 1 if rows else 0
+    axis = -1 if rows else 0
+
+    def act(name):
+        given = {"alpha": alpha} if alpha is not None and "alpha" in ACTIVATION_TABLE[name].params else {}
+        return lambda z: oracle.ACT[name](z, axis, **given)
+
     return {
-        "σ": sigmoid, "sigmoid": sigmoid, "tanh": np.tanh, "relu": lambda z: np.maximum(z, 0),
-        "leaky_relu": lambda z: np.where(z > 0, z, (alpha or 0.01) * z),
-        "elu": lambda z: np.where(z > 0, z, (alpha or 1.0) * (np.exp(np.minimum(z, 0)) - 1)),
-        "softplus": lambda z: np.log1p(np.exp(z)), "silu": lambda z: z * sigmoid(z),
-        "gelu": gelu, "gelu_prime": gelu_prime, "log": np.log, "abs": np.abs, "sign": np.sign,
-        "softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=feature_axis, keepdims=True),
+        **{record.notation.text: act(name) for name, record in ACTIVATION_TABLE.items()},
+        "sigmoid": act("sigmoid"), "gelu_prime": gelu_prime, "log": np.log, "abs": np.abs,
+        "sign": np.sign,
         "Σ_rows": lambda m: m.sum(axis=0, keepdims=True), "Σ_cols": lambda m: m.sum(axis=1, keepdims=True),
         "Σ_rows_flat": lambda m: m.sum(axis=0), "Σ_cols_flat": lambda m: m.sum(axis=1),
         "Σ": np.sum, "_m": lambda b: np.asarray(b, dtype=float), "np": np, "gelu′": None,
@@ -89,6 +90,8 @@ def to_numpy(rhs: str) -> str:
 
 def evaluate(rhs: str, env: dict, spec, alpha=None):
     def _s(x, shape):
+        if len(shape) == 1 and np.shape(x) in ((1, shape[0]), (shape[0], 1)):
+            return np.reshape(x, shape)  # a bias as given, (n,), where it is added as a row or column
         assert np.shape(x) == shape, f"{np.shape(x)} annotated {shape} in {rhs}"
         return x
 
@@ -138,8 +141,7 @@ def assert_text_matches_oracle(output: str, spec, alpha=None):
     return found
 
 
-ACTIVATIONS = ["identity", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softplus", "silu",
-               "gelu", "softmax"]
+ACTIVATIONS = sorted(ACTIVATION_TABLE)
 
 
 @pytest.mark.parametrize("layout", ["rows", "columns"])
@@ -164,6 +166,58 @@ def test_every_loss_and_fused_pair_is_the_oracles(tmp_path, output, loss, labels
     result = explain(tmp_path, spec)
     assert result.exit_code == 0, result.output
     assert_text_matches_oracle(result.output, spec)
+
+
+def course_spec(loss, layout, seed=5, margin=None):
+    """A 3-4-3 spec with targets for the courses' losses: svm labels or one-hot, hinge ±1, dot."""
+    spec = random_spec(seed=seed, widths=(3, 4, 3), layout=layout)
+    rng = np.random.default_rng(seed)
+    m, rows = 5, layout == "rows"
+    if loss.startswith("svm"):
+        labels = rng.integers(0, 3, m)
+        onehot = np.eye(3)[labels] if rows else np.eye(3)[labels].T
+        spec["T"] = labels.tolist() if loss == "svm" else onehot.tolist()
+    elif loss == "hinge":
+        spec["T"] = np.sign(np.asarray(spec["T"])).tolist()
+    spec["loss"] = {"name": "svm", "margin": margin} if loss.startswith("svm") and margin else \
+        loss.replace("svm_onehot", "svm")
+    return spec
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+@pytest.mark.parametrize("loss,margin", [("svm", None), ("svm", 2.0), ("svm_onehot", None),
+                                         ("hinge", None), ("dot", None)])
+def test_every_course_loss_is_the_oracles(tmp_path, loss, margin, layout):
+    spec = course_spec(loss, layout, margin=margin)
+    result = explain(tmp_path, spec)
+    assert result.exit_code == 0, result.output
+    assert_text_matches_oracle(result.output, spec)
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+@pytest.mark.parametrize("regularization", [
+    {"l2": 0.05}, {"l2": 0.05, "form": "full"}, {"l2": 0.7, "form": "half_over_m"},
+    {"l1": 0.01}, {"l2": 0.1, "l1": 0.02, "biases": True}])
+@pytest.mark.parametrize("bias", ["vector", "2d"])
+def test_every_penalty_is_in_the_loss_and_every_dW(tmp_path, regularization, bias, layout):
+    spec = {**random_spec(seed=6, widths=(3, 4, 2), bias=bias, layout=layout),
+            "regularization": regularization}
+    output = explain(tmp_path, spec).output
+    found = assert_text_matches_oracle(output, spec)
+    penalized = [rhs for name, _, rhs in found if name.startswith("dW")]
+    assert all(" W" in rhs.split("·")[-1] or "sign(W" in rhs for rhs in penalized), penalized
+
+
+def test_the_penalty_of_dW1_is_written_as_the_form_gives_it(tmp_path):
+    spec = {**random_spec(seed=6, widths=(3, 2)), "regularization": {"l2": 0.7, "form": "half_over_m"}}
+    dW1 = [rhs for name, _, rhs in equations(explain(tmp_path, spec).output) if name == "dW1"]
+    assert dW1 == ["Xᵀ (3×5) · dZ1 (5×2) + 0.7/5 W1 (3×2)"]
+
+
+def test_the_input_gradient_is_written_through_W1(tmp_path):
+    spec = random_spec(seed=6, widths=(3, 4, 2))
+    dA0 = [rhs for name, _, rhs in equations(explain(tmp_path, spec).output) if name == "dA0"]
+    assert dA0 == ["dZ1 (5×4) · W1ᵀ (4×3)"]
 
 
 def test_fused_softmax_cross_entropy_is_written_a_minus_t_over_m(tmp_path):

@@ -10,7 +10,8 @@ from .. import __version__
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import LOSSES
 from .app import check_outputs, cli, read_limits, settings_from, spec_source
-from .options import POSITIVE, SEEDS, Finite, guard_memory
+from ..numerics.regularization import FORMS
+from .options import NON_NEGATIVE, POSITIVE, SEEDS, Finite, guard_memory
 
 
 BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text or bytes, at once
@@ -34,13 +35,18 @@ BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text
               show_default=True, help="W ~ N(0, 2/n_in), N(0, 2/(n_in + n_out)) or N(0, 1).")
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64",
               show_default=True)
+@click.option("--l2", type=NON_NEGATIVE, default=None, metavar="LAMBDA",
+              help="Add an L2 penalty of strength LAMBDA (spec key regularization).")
+@click.option("--l2-form", type=click.Choice(list(FORMS)), default=None,
+              help="half: λ/2 Σ W² (default), full: λ Σ W², half_over_m: λ/(2m) Σ W².")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
 def init(widths, output, activation, output_activation, loss, layout, batch, seed, init_name,
-         dtype, config_path) -> int:
+         dtype, l2, l2_form, config_path) -> int:
     """Write a new random spec with layer widths N0 N1 ... NL (at least two).
 
     The output layer and the targets fit the loss: a softmax and one-hot T for cross_entropy,
-    a sigmoid and 0/1 T for bce, identity and N(0, 1) T otherwise. Biases are zeros.
+    a sigmoid and 0/1 T for bce, class labels for svm, -1/+1 T for hinge, identity and N(0, 1)
+    T otherwise. Biases are zeros.
     """
     from ..specs.generate import describe, misfit, output_for, random_spec
     from ..specs.write import spec_format, write_spec
@@ -48,6 +54,8 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
     if len(widths) < 2:
         raise click.BadParameter("give at least two widths: the inputs N0 and the outputs NL",
                                  param_hint="'N0 N1 ... NL'")
+    if l2_form is not None and l2 is None:
+        raise click.BadParameter("needs --l2 LAMBDA, the penalty's strength", param_hint="'--l2-form'")
     check_outputs({"-o": output})
     fmt = spec_format(output)
     output_activation = output_activation or output_for(loss)
@@ -58,10 +66,12 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
     guard_memory(numbers * BYTES_PER_NUMBER[fmt], settings_from(config_path)["limits"]["memory_bytes"],
                  f"a {'-'.join(map(str, widths))} spec of batch {batch}")
     spec = random_spec(widths, activation=activation, output=output_activation, loss=loss,
-                       layout=layout, batch=batch, seed=seed, init=init_name, dtype=dtype)
+                       layout=layout, batch=batch, seed=seed, init=init_name, dtype=dtype,
+                       regularization=None if l2 is None else {"l2": l2, "form": l2_form or "half"})
     command = (f"nngrad init {' '.join(map(str, widths))} --activation {activation} "
                f"--output-activation {output_activation} --loss {loss} --layout {layout} "
-               f"--batch {batch} --seed {seed} --init {init_name} --dtype {dtype}")
+               f"--batch {batch} --seed {seed} --init {init_name} --dtype {dtype}"
+               + ("" if l2 is None else f" --l2 {l2!r} --l2-form {l2_form or 'half'}"))
     header = [f"Made by nngrad {__version__}: {command}",
               describe(widths, activation=activation, output=output_activation, loss=loss,
                        init=init_name)]

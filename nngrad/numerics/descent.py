@@ -2,6 +2,8 @@
 
 One step: ``v = momentum * v + g`` (v = g on the first step), ``p = p - lr * v``, for every W
 and, with ``update="all"``, every b (PyTorch's SGD with momentum; momentum 0 is plain descent).
+g is the gradient of the whole loss, so a spec's regularization is followed: coupled L2 (the
+penalty's gradient is in g, and momentum carries it), as PyTorch's ``weight_decay`` for ``half``.
 """
 
 from __future__ import annotations
@@ -54,5 +56,4 @@ def _stepped(net: Network, lr: float, velocity: list, update: str, k: int) -> Ne
             if where is not None:
                 raise NonFiniteError(f"{place_name((name, *where))} is {a[where]} after step {k}")
         layers.append(replace(layer, W=W, b=b))
-    return Network(X=net.X, T=net.T, layers=tuple(layers), loss=net.loss, reduction=net.reduction,
-                   layout=net.layout, dtype=net.dtype)
+    return replace(net, layers=tuple(layers))

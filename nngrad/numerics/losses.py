@@ -65,16 +65,15 @@ LOSSES: dict[str, Loss] = {
     "mse": Loss(
         lambda y, t: (y - t) ** 2, lambda y, t: 2 * (y - t), "mean", "(y - t)^2",
         lambda E, Y, T, p: E.Pow(_diff(E, Y, T)), lambda E, Y, T, p: E.Scale(E.Num(2), _diff(E, Y, T)),
-        "2 from d/dY (Y − T)²", None, (("Y − T, without the 2", lambda y, t: y - t),)),
+        "2 from d/dY (Y − T)²", None, ()),  # a lost 2 is diagnosed as a scale
     "sse": Loss(
         lambda y, t: (y - t) ** 2, lambda y, t: 2 * (y - t), "sum", "(y - t)^2",
         lambda E, Y, T, p: E.Pow(_diff(E, Y, T)), lambda E, Y, T, p: E.Scale(E.Num(2), _diff(E, Y, T)),
-        "2 from d/dY (Y − T)²", None, (("Y − T, without the 2", lambda y, t: y - t),)),
+        "2 from d/dY (Y − T)²", None, ()),  # a lost 2 is diagnosed as a scale
     "half_sse": Loss(
         lambda y, t: (y - t) ** 2 / 2, lambda y, t: y - t, "sum", "(y - t)^2 / 2",
         lambda E, Y, T, p: E.Div(E.Pow(_diff(E, Y, T)), 2), lambda E, Y, T, p: _diff(E, Y, T),
-        "the 1/2 in (Y − T)²/2 cancels the 2 of its derivative", None,
-        (("T − Y, the wrong way round", lambda y, t: t - y),)),
+        "the 1/2 in (Y − T)²/2 cancels the 2 of its derivative", None, ()),
     "mae": Loss(
         lambda y, t: np.abs(y - t), lambda y, t: np.sign(y - t), "mean", "|y - t|",
         lambda E, Y, T, p: E.Fn("abs", _diff(E, Y, T)), lambda E, Y, T, p: E.Fn("sign", _diff(E, Y, T)),
@@ -89,12 +88,15 @@ LOSSES: dict[str, Loss] = {
                                 E.Op("/", T, Y)),
         "d/dY of −(T log Y + (1 − T) log(1 − Y))", None,
         (("−T / Y, without the (1 − T) / (1 − Y) term", lambda y, t: -xdivy(t, y)),),
-        targets=_unit, targets_text="targets in [0, 1]"),
+        targets=_unit, targets_text="targets in [0, 1]", init_output="sigmoid",
+        init_outputs=("sigmoid", "softmax"), init_targets_text="0 or 1",
+        init_targets=lambda rng, m, n: rng.integers(0, 2, (m, n)).astype(float)),
     "cross_entropy": Loss(
         lambda y, t: -xlogy(t, y), lambda y, t: -xdivy(t, y), "batch_mean", "-t log y",
         lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("*", T, E.Fn("log", Y))),
         lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("/", T, Y)), "d/dY of −T log Y", None, (),
-        labels=True, output=("softmax",)),
+        labels=True, output=("softmax",), init_output="softmax", init_targets_text="one-hot rows",
+        init_targets=lambda rng, m, n: np.eye(n)[rng.integers(0, n, m)]),
     "svm": Loss(
         lambda y, t, margin: np.maximum(_svm_margins(y, t, margin), 0), _svm_dterm, "batch_mean",
         "sum over j != label of max(0, y_j - y_label + margin)",
@@ -105,7 +107,8 @@ LOSSES: dict[str, Loss] = {
         "dY_label (a margin of exactly 0 adds nothing)", _svm_margins,
         (("the mask without the label's column, −T ⊙ Σ[M > 0]", lambda y, t, margin:
           (_svm_margins(y, t, margin) > 0).astype(y.dtype)),),
-        "at a margin of 0", labels=True, params={"margin": 1.0}),
+        "at a margin of 0", labels=True, params={"margin": 1.0}, init_targets_text="class labels",
+        init_targets=lambda rng, m, n: rng.integers(0, n, m).astype(float)),
     "hinge": Loss(
         lambda y, t: np.maximum(1 - t * y, 0), lambda y, t: -t * (1 - t * y > 0), "mean",
         "max(0, 1 - t y), t in {-1, +1}",
@@ -113,7 +116,8 @@ LOSSES: dict[str, Loss] = {
         lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("*", T, E.Mask(E.Op("-", E.Num(1), E.Op("*", T, Y))))),
         "d/dY max(0, 1 − T Y) = −T where 1 − T Y > 0, else 0 (0 at the kink)",
         lambda y, t: 1 - t * y, (("−T everywhere, without the mask", lambda y, t: -t + 0 * y),),
-        "where T Y = 1", targets=_signs, targets_text="targets -1 or +1"),
+        "where T Y = 1", targets=_signs, targets_text="targets -1 or +1", init_targets_text="-1 or +1",
+        init_targets=lambda rng, m, n: rng.choice([-1.0, 1.0], (m, n))),
     "dot": Loss(
         lambda y, t: t * y, lambda y, t: t + 0 * y, "sum", "t y",
         lambda E, Y, T, p: E.Op("*", T, Y), lambda E, Y, T, p: T,

@@ -61,7 +61,10 @@ class Loss:
     dl/dY, with ``why`` beside the latter; ``kink(Y, T, **params)`` an array whose sign changes
     where dl/dY jumps (None: smooth), told as ``kink_at``; ``targets(T)`` a mask of the valid target entries, told as
     ``targets_text``; ``labels``: T may be m integer class labels; ``output``: the output
-    activations it needs (empty: any); ``mistakes`` as for an activation, on dl/dY.
+    activations it needs (empty: any); ``mistakes`` as for an activation, on dl/dY. For ``nngrad
+    init``: ``init_output`` the output activation it gets, ``init_outputs`` those it can take
+    (empty: any), and ``init_targets(rng, m, n)`` random targets in rows, told as
+    ``init_targets_text``.
     """
 
     term: Callable
@@ -79,6 +82,10 @@ class Loss:
     labels: bool = False
     output: tuple = ()
     params: dict = field(default_factory=dict)
+    init_output: str = "identity"
+    init_outputs: tuple = ()
+    init_targets: Callable = lambda rng, m, n: rng.standard_normal((m, n))
+    init_targets_text: str = "N(0, 1)"
 
 
 @dataclass(frozen=True)

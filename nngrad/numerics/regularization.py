@@ -17,9 +17,9 @@ import numpy as np
 FORMS = {  # form: (c for m examples; c λ and 2 c λ as explain writes them; the penalty in words)
     "half":        (lambda m: 0.5, lambda lam, m: f"{lam:g}/2", lambda lam, m: f"{lam:g}",
                     "λ/2 Σ W²"),
-    "full":        (lambda m: 1.0, lambda lam, m: f"{lam:g}", lambda lam, m: f"2·{lam:g}",
+    "full":        (lambda m: 1.0, lambda lam, m: f"{lam:g}", lambda lam, m: f"{2 * lam:g}",
                     "λ Σ W²"),
-    "half_over_m": (lambda m: 0.5 / m, lambda lam, m: f"{lam:g}/(2·{m})", lambda lam, m: f"{lam:g}/{m}",
+    "half_over_m": (lambda m: 0.5 / m, lambda lam, m: f"{lam:g}/{2 * m}", lambda lam, m: f"{lam:g}/{m}",
                     "λ/(2m) Σ W²"),
 }
 KEYS = ("l2", "form", "l1", "biases")

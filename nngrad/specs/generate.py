@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.network import Layer
+from ..numerics.losses import LOSSES
 
 INITS = {  # name: (the standard deviation of W for n_in inputs and n_out outputs, as a formula)
     "he":     (lambda n_in, n_out: np.sqrt(2 / n_in), "N(0, 2 / n_in)"),
@@ -17,25 +18,15 @@ INITS = {  # name: (the standard deviation of W for n_in inputs and n_out output
     "normal": (lambda n_in, n_out: 1.0, "N(0, 1)"),
 }
 
-OUTPUTS = {"cross_entropy": "softmax", "bce": "sigmoid"}  # the output activation a loss needs
-FITS = {"cross_entropy": ("softmax",), "bce": ("sigmoid", "softmax")}  # outputs a loss can take
-
-TARGETS = {  # loss: (T for m examples and n outputs from rng, in words)
-    "cross_entropy": (lambda rng, m, n: np.eye(n)[rng.integers(0, n, m)], "one-hot rows"),
-    "bce":           (lambda rng, m, n: rng.integers(0, 2, (m, n)).astype(float), "0 or 1"),
-}
-NORMAL_TARGETS = (lambda rng, m, n: rng.standard_normal((m, n)), "N(0, 1)")
-
-
 def output_for(loss: str) -> str:
     """The output activation a loss takes by default: softmax, sigmoid, or identity."""
-    return OUTPUTS.get(loss, "identity")
+    return LOSSES[loss].init_output
 
 
 def misfit(loss: str, output: str) -> str | None:
     """Why ``output`` cannot feed ``loss``, or None when it can."""
-    fits = FITS.get(loss)
-    if fits is None or output in fits:
+    fits = LOSSES[loss].init_outputs or LOSSES[loss].output
+    if not fits or output in fits:
         return None
     return f"{loss} needs a {' or '.join(fits)} output layer, not {output}"
 
@@ -47,11 +38,13 @@ def round4(a: np.ndarray) -> np.ndarray:
 
 def random_spec(widths, *, activation: str = "relu", output: str | None = None, loss: str = "mse",
                 layout: str = "rows", batch: int = 4, seed: int = 0, init: str = "he",
-                dtype: str = "float64") -> dict:
+                dtype: str = "float64", regularization: dict | None = None) -> dict:
     """``Network``'s arguments for a random network n0-n1-...-nL and ``batch`` examples.
 
     Hidden layers use ``activation``; the output layer ``output`` (by default the one the loss
-    needs). T fits the loss: one-hot rows for cross_entropy, 0 or 1 for bce, N(0, 1) otherwise.
+    needs). T fits the loss (its record's ``init_targets``): one-hot rows for cross_entropy, 0 or
+    1 for bce, class labels for svm, -1 or +1 for hinge, N(0, 1) otherwise. ``regularization``
+    (a mapping such as ``{"l2": 0.01, "form": "half"}``) is written as it is given.
     """
     rng = np.random.default_rng(seed)
     output = output or output_for(loss)
@@ -62,13 +55,14 @@ def random_spec(widths, *, activation: str = "relu", output: str | None = None, 
         last = l == len(widths) - 2
         layers.append(Layer(orient(W), np.zeros(n_out), output if last else activation))
     X = round4(rng.standard_normal((batch, widths[0])))
-    T = round4(TARGETS.get(loss, NORMAL_TARGETS)[0](rng, batch, widths[-1]))
-    return {"X": orient(X), "T": orient(T), "layers": layers, "loss": loss, "layout": layout,
+    T = round4(LOSSES[loss].init_targets(rng, batch, widths[-1]))
+    spec = {"X": orient(X), "T": orient(T), "layers": layers, "loss": loss, "layout": layout,
             "dtype": dtype}
+    return {**spec, "regularization": dict(regularization)} if regularization else spec
 
 
 def describe(widths, *, activation: str, output: str, loss: str, init: str) -> str:
     """How a spec was made, in one line, for its header."""
     return (f"widths {'-'.join(map(str, widths))}; hidden {activation}, output {output}; "
             f"W ~ {init}: {INITS[init][1]}; b = 0; X ~ N(0, 1); "
-            f"T {TARGETS.get(loss, NORMAL_TARGETS)[1]}; 4 significant digits")
+            f"T {LOSSES[loss].init_targets_text}; 4 significant digits")

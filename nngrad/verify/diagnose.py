@@ -7,7 +7,9 @@ would have produced and checks that M matches it (to the compare tolerance):
 - transpose: M = Rᵀ;
 - bias_reduction: dB is dZ not summed over the batch, summed over the wrong axis, or reshaped;
 - activation_derivative: dZl (or dWl, dBl) = what another activation's derivative gives,
-  or the derivative taken at A instead of Z, or the ReLU mask of another layer;
+  or one of the record's usual mistakes, or the derivative taken at A instead of Z, or the
+  ReLU mask of another layer;
+- loss_derivative: dAL (or dZL, dWL, dBL) = what one of the loss record's usual mistakes gives;
 - earliest_wrong_layer: the first wrong tensor in backprop order (layer L down to 1).
 Where several explanations fit equally, the message says so. Every factor is a finite float:
 a tensor that is not finite, or a c past the float range, fits no hypothesis. Overflow on the
@@ -38,7 +40,8 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
                 continue
             R = res[name]
             out += (_transpose(name, M, R, net, scale_of) or _bias(name, M, res, net, scale_of)
-                    or _activation(name, M, res, net, scale_of) or _scale(name, M, R, net, scale_of))
+                    or _activation(name, M, res, net, scale_of) or _loss(name, M, res, net, scale_of)
+                    or _scale(name, M, R, net, scale_of))
     return out + _earliest(net, mine, statuses, {d.tensor for d in out})
 
 
@@ -142,20 +145,51 @@ def _activation(name, M, res, net, scale_of) -> list:
 
 
 def _derivative_mistakes(layer, l, dA, Z, A, res, net):
-    """(description, the dZ that mistake gives) for the usual activation-derivative mistakes."""
+    """(description, the dZ that mistake gives) for the usual activation-derivative mistakes:
+    another elementwise activation's derivative, the record's own ``mistakes``, the derivative
+    taken at A, another layer's ReLU mask."""
     own = ACTIVATIONS[layer.activation]
     for other, spec in ACTIVATIONS.items():
-        if other in (layer.activation, "softmax"):
+        if other == layer.activation or not spec.elementwise:
             continue
         label = "no activation derivative" if other == "identity" else \
             f"{other}' ({spec.derivative})"
         yield label, spec.vjp(dA, Z, A, **spec.params)
+    for label, vjp in own.mistakes:
+        yield label, vjp(dA, Z, A, **layer.params)
     yield (f"{layer.activation}'(A{l}) instead of {layer.activation}'(Z{l})",
            own.vjp(dA, A, own.f(A, **layer.params), **layer.params))
     for k in range(1, len(net.layers) + 1):
         Zk = rows(res[f"Z{k}"], net.layout)
         if k != l and Zk.shape == Z.shape:
             yield f"the ReLU mask of layer {k} (Z{k} > 0) instead of layer {l}'s", dA * (Zk > 0)
+
+
+def _loss(name, M, res, net, scale_of) -> list:
+    """dL/dY (and what follows from it in layer L) written with one of the loss record's usual
+    mistakes."""
+    L, kind = len(net.layers), name[:2]
+    if int(name[2:]) != L or kind not in KINDS or M.shape != res[name].shape:
+        return []
+    from ..numerics.passes import targets
+    from ..numerics.losses import LOSSES, reduction_factor
+
+    last, layout = net.layers[-1], net.layout
+    Z, A = (rows(res[f"{k}{L}"], layout) for k in ("Z", "A"))
+    A_prev = rows(res[f"A{L - 1}"], layout) if L > 1 else rows(net.X, layout)
+    T, factor = targets(net, A), reduction_factor(net.reduction, A.shape)
+    for label, dterm in LOSSES[net.loss].mistakes:
+        dA = factor * dterm(A, T, **net.loss_params)
+        dZ = ACTIVATIONS[last.activation].vjp(dA, Z, A, **last.params)
+        candidate = {"dA": lambda: rows(dA, layout), "dZ": lambda: rows(dZ, layout),
+                     "dW": lambda: rows(A_prev.T @ dZ, layout),
+                     "dB": lambda: dZ.sum(axis=0).reshape(res[name].shape)}[kind]()
+        c = scale_of(M, candidate)
+        if c is not None and scale_of(candidate, res[name]) is None:
+            return [Diagnosis(name, "loss_derivative", f"{name} follows from dL/dY = {label}, "
+                              f"where {net.loss}'s derivative belongs" + _also_scaled(name, c, net),
+                              layer=L, factor=c, hint=LOSSES[net.loss].why)]
+    return []
 
 
 def _scale(name, M, R, net, scale_of) -> list:
