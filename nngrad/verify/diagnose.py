@@ -10,6 +10,7 @@ would have produced and checks that M matches it (to the compare tolerance):
   or one of the record's usual mistakes, or the derivative taken at A instead of Z, or the
   ReLU mask of another layer;
 - loss_derivative: dAL (or dZL, dWL, dBL) = what one of the loss record's usual mistakes gives;
+- regularization: dWl (dBl) without the penalty's gradient, or with another form's factor;
 - earliest_wrong_layer: the first wrong tensor in backprop order (layer L down to 1).
 Where several explanations fit equally, the message says so. Every factor is a finite float:
 a tensor that is not finite, or a c past the float range, fits no hypothesis. Overflow on the
@@ -39,7 +40,8 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
             if statuses[name].status == OK:
                 continue
             R = res[name]
-            out += (_transpose(name, M, R, net, scale_of) or _bias(name, M, res, net, scale_of)
+            out += (_penalty(name, M, R, net, scale_of) or _transpose(name, M, R, net, scale_of)
+                    or _bias(name, M, res, net, scale_of)
                     or _activation(name, M, res, net, scale_of) or _loss(name, M, res, net, scale_of)
                     or _scale(name, M, R, net, scale_of))
     return out + _earliest(net, mine, statuses, {d.tensor for d in out})
@@ -163,6 +165,35 @@ def _derivative_mistakes(layer, l, dA, Z, A, res, net):
         Zk = rows(res[f"Z{k}"], net.layout)
         if k != l and Zk.shape == Z.shape:
             yield f"the ReLU mask of layer {k} (Z{k} > 0) instead of layer {l}'s", dA * (Zk > 0)
+
+
+def _penalty(name, M, R, net, scale_of) -> list:
+    """A dW (dB) whose penalty gradient is missing, or has another form's factor."""
+    from ..numerics.passes import penalty_grads
+    from ..numerics.regularization import FORMS
+
+    reg = net.regularization
+    if reg is None or name[:2] not in ("dW", "dB") or M.shape != R.shape:
+        return []
+    g = penalty_grads(net).get(name)
+    if g is None or not np.any(g):
+        return []
+    data = R - g
+    form = f"{reg.form} ({FORMS[reg.form][3]}, λ = {reg.l2:g})" if reg.l2 else f"L1 ({reg.l1:g})"
+    if scale_of(M, data) is not None and scale_of(data, R) is None:
+        c = scale_of(M, data)
+        return [Diagnosis(name, "regularization", f"{name} lacks the penalty's gradient: the "
+                          f"spec's regularization is {form}" + _also_scaled(name, c, net),
+                          layer=int(name[2:]), factor=c,
+                          hint=f"add its gradient to {name}, or check the data part alone with "
+                               "check --part data")]
+    m = net.batch
+    for k, why in ((2.0, "twice"), (0.5, "half"), (1 / m, f"1/m = 1/{m} of"), (float(m), f"m = {m} times")):
+        if np.allclose(M, data + k * g, rtol=1e-6, atol=1e-12 * max(1.0, float(np.abs(R).max()))):
+            return [Diagnosis(name, "regularization", f"{name}'s penalty gradient is {why} what "
+                              f"the form {form} gives", layer=int(name[2:]), factor=k,
+                              hint="the forms: half adds λ W, full 2 λ W, half_over_m λ/m W")]
+    return []
 
 
 def _loss(name, M, res, net, scale_of) -> list:
