@@ -167,3 +167,20 @@ def test_the_table_shows_the_two_parts_and_dA0(tmp_path):
     data, penalty = oracle.data_loss(regularized()), oracle.penalty(regularized())
     assert f"= data {data:.10g} + penalty {penalty:.10g}" in out
     assert "dA0" in out and "input" in out
+
+
+BASE = "X: [[1.0, 2.0], [0.5, -1.0]]\nlayers:\n  - W: [[1.0, 0.0, 1.0], [0.0, 1.0, 0.5]]\n    activation: identity\n"
+
+
+@pytest.mark.parametrize("head, fragments", [
+    ("loss: svm\nT: [[1, 0, 0], [0, 1, 1]]\n", ["T[1][1]", "one-hot"]),
+    ("loss: svm\nT: [[0, 0, 0], [0, 1, 0]]\n", ["T[0][0]", "one-hot"]),
+    ("loss: mse\nT: [[1, 0, 1], [1, 1, 1]]\nregularization: null\n", [":3:", "regularization", "null"]),
+    ("loss: mse\nT: [[1, 0, 1], [1, 1, 1]]\nregularization: {l2: 1, biases: 1}\n", ["regularization.biases"]),
+    ("loss: {name: svm, margin: .nan}\nT: [0, 1]\n", ["loss.margin", "finite"]),
+    ("loss: {name: mse, margin: 1}\nT: [[1, 0, 1], [1, 1, 1]]\n", ["loss.margin", "mse takes no parameter"]),
+])
+def test_bad_course_specs_are_one_line_exit_2(tmp_path, head, fragments):
+    path = tmp_path / "net.yaml"
+    path.write_text(head + BASE)
+    assert_one_line_error(nngrad_cli("run", str(path)), *fragments)

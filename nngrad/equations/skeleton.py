@@ -13,7 +13,7 @@ import numpy as np
 
 from ..model.network import Network
 from ..model.shapes import rows
-from ..numerics.losses import LOSSES
+from ..numerics.losses import FUSED, LOSSES
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def skeleton(net: Network) -> Skeleton:
     soft = False
     if net.labels:
         T = onehot_shape(net.layout, layers, net.batch)
-    elif net.loss == "cross_entropy":
+    elif (net.layers[-1].activation, net.loss) in FUSED:  # a fused rule may lean on sum(T) = 1
         soft = not np.allclose(rows(net.T, net.layout).sum(axis=1), 1)
     return Skeleton(net.layout, net.X.shape, T, layers, net.loss, net.reduction, net.labels, soft,
                     dict(net.loss_params), net.regularization)

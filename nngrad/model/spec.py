@@ -13,7 +13,6 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import SpecError, quoted
-from ..numerics.regularization import FORMS, KEYS, Regularization
 from .values import choice, close_matches, real, shown
 
 
@@ -51,10 +50,14 @@ def number(value, where: tuple, dtype: str) -> float:
     return float(value)
 
 
-def regularization(value, dtype: str) -> Regularization | None:
-    """The ``regularization`` mapping validated (None: no penalty)."""
+def regularization(value, dtype: str):
+    """The ``regularization`` mapping validated into a ``Regularization`` (None: no penalty)."""
+    if value is None:
+        return None
+    from ..numerics.regularization import FORMS, KEYS, Regularization  # only where there is one
+
     path = ("regularization",)
-    if value is None or isinstance(value, Regularization):
+    if isinstance(value, Regularization):
         return value
     if not isinstance(value, Mapping):
         raise SpecError(f"is {shown(value)}; it must be a mapping such as {{l2: 0.05, form: half}}",

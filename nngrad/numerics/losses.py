@@ -57,6 +57,15 @@ def _signs(t):
     return (t == 1) | (t == -1)
 
 
+def _one_hot(t):
+    """Valid entries of one-hot rows: 0 or 1, no second 1 in a row, and a row of zeros is
+    marked at its first entry."""
+    ones = (t == 1).sum(axis=-1, keepdims=True)
+    bad = ~((t == 0) | (t == 1)) | ((t == 1) & (ones > 1))
+    bad[:, :1] |= ones == 0
+    return ~bad
+
+
 def _unit(t):
     return (t >= 0) & (t <= 1)
 
@@ -107,7 +116,9 @@ LOSSES: dict[str, Loss] = {
         "dY_label (a margin of exactly 0 adds nothing)", _svm_margins,
         (("the mask without the label's column, −T ⊙ Σ[M > 0]", lambda y, t, margin:
           (_svm_margins(y, t, margin) > 0).astype(y.dtype)),),
-        "at a margin of 0", labels=True, params={"margin": 1.0}, init_targets_text="class labels",
+        "at a margin of 0", targets=_one_hot,
+        targets_text="one-hot targets: one 1 per example, the rest 0 (or m class labels)",
+        labels=True, params={"margin": 1.0}, init_targets_text="class labels",
         init_targets=lambda rng, m, n: rng.integers(0, n, m).astype(float)),
     "hinge": Loss(
         lambda y, t: np.maximum(1 - t * y, 0), lambda y, t: -t * (1 - t * y > 0), "mean",

@@ -25,6 +25,9 @@ def render_report(report, console, *, title: str = "") -> None:
                 f"differences, eps {s['eps']:g}")
         if s["mode"] == "fast":
             head += f", {s['directions']} random directions per tensor"
+        if s.get("part", "all") != "all":
+            head += {"data": "; the loss of the outputs alone, without the penalty",
+                     "penalty": "; the penalty alone"}[s["part"]]
     else:
         head = f"{title}: your gradients against nngrad's"
     console.print(Text(head, style="bold"))

@@ -85,6 +85,9 @@ def from_mapping(spec, build=Network) -> Network:
         built.append(Layer(numbers(layer["W"], (*path, "W")),  # b left out: zeros; b: null is refused
                            numbers(layer["b"], (*path, "b")) if "b" in layer else None,
                            layer["activation"]))
+    if "regularization" in spec and spec["regularization"] is None:
+        raise SpecError("is null; leave it out for no penalty, or give a mapping such as "
+                        "{l2: 0.05}", path=("regularization",))
     extra = {"regularization": spec["regularization"]} if "regularization" in spec else {}
     return build(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
                  loss=spec["loss"], layout=spec.get("layout", "rows"),
