@@ -118,7 +118,7 @@ def test_an_npz_with_an_unknown_form_is_one_line_exit_2(tmp_path):
     np.savez(path, X=np.ones((1, 2)), T=np.ones((1, 1)), W1=np.ones((2, 1)),
              activations=np.array(["identity"]), loss=np.array("mse"), regularization_l2=0.1,
              regularization_form="halve")
-    assert_one_line_error(nngrad_cli("run", str(path)), "regularization.form", "did you mean 'half'")
+    assert_one_line_error(nngrad_cli("run", str(path)), "regularization_form", "did you mean 'half'")
 
 
 @pytest.mark.parametrize("layout", ["rows", "columns"])
@@ -150,7 +150,7 @@ def test_check_part_from_the_command_line(tmp_path, part):
                       "--format", "json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0 and doc["agree"] is True
-    assert ("dA0" in doc["tensors"]) == (part != "penalty")
+    assert "dA0" in doc["tensors"]
 
 
 def test_check_notices_a_penalty_gradient_left_out(monkeypatch):
@@ -184,3 +184,23 @@ def test_bad_course_specs_are_one_line_exit_2(tmp_path, head, fragments):
     path = tmp_path / "net.yaml"
     path.write_text(head + BASE)
     assert_one_line_error(nngrad_cli("run", str(path)), *fragments)
+
+
+def test_l1_kinks_are_only_where_the_penalty_is():
+    spec = regularized(reg={"l1": 0.1})  # biases carry no penalty: a zero bias is no kink
+    spec["layers"][0]["b"] = [0.0] * 4
+    report = nngrad.check(network(spec), part="all")
+    assert report.agree and report.tensors["dB1"].skipped == 0 and report.tensors["dB1"].checked == 4
+
+
+def test_a_penalty_check_with_the_input_gradient_checks_that_dA0_is_zero():
+    report = nngrad.check(network(regularized()), part="penalty", input_grad=True)
+    assert report.agree and report.tensors["dA0"].status == "ok"
+    assert report.settings["parameters"] == 4 * 3 + 4 + 2 * 4 + 2 and report.settings["inputs"] == 15
+
+
+def test_an_npz_penalty_error_names_its_member(tmp_path):
+    path = tmp_path / "net.npz"
+    np.savez(path, X=np.ones((1, 2)), T=np.ones((1, 1)), W1=np.ones((2, 1)),
+             activations=np.array(["identity"]), loss=np.array("mse"), regularization_l2=-0.1)
+    assert_one_line_error(nngrad_cli("run", str(path)), "regularization_l2:", "0 or more")

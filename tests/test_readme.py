@@ -1,9 +1,11 @@
 """The README's worked examples run as written."""
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import REPO, SAMPLES
 
@@ -78,3 +80,52 @@ def test_init_and_step_examples_are_what_they_print(tmp_path):
     proc = subprocess.run([sys.executable, "-m", *command[2:].split()], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stderr.splitlines() == shown and proc.stdout == ""
+
+
+CONSOLE = re.compile(r"(?m)^( *)```console\n(.*?)^\1```", re.S)
+DATA = REPO / "tests" / "data" / "readme"
+
+
+def _commands(text: str):
+    """Every ``$ command`` of every console block, in order, with the lines shown under it."""
+    for m in CONSOLE.finditer(text):
+        indent, block = m.group(1), []
+        for line in (l[len(indent):] for l in m.group(2).splitlines()):
+            if line.startswith("$ "):
+                block.append((line[2:], []))
+            else:
+                block[-1][1].append(line)
+        yield from block
+
+
+def _scratch(tmp_path, text: str):
+    """The folder the README's examples run in: the samples, the files its text says it made
+    (reg.yaml by its init line, mine.npz by its my_backprop.py), and its broken net.yaml."""
+    shutil.copytree(SAMPLES, tmp_path / "sample_nets")
+    for name in ("net.yaml", "net_with_w3_transposed.yaml"):
+        shutil.copy(DATA / "net_with_w3_transposed.yaml", tmp_path / name)
+    init = re.search(r"(?m)^(nngrad init [^#\n]*-o reg\.yaml)", text).group(1)
+    subprocess.run([sys.executable, "-m", *init.split()], cwd=tmp_path, check=True)
+    (tmp_path / "my_backprop.py").write_text(_block("# my_backprop.py"))
+    subprocess.run([sys.executable, "my_backprop.py"], cwd=tmp_path, check=True)
+
+
+def test_every_console_block_prints_what_it_shows(tmp_path):
+    text = (REPO / "README.md").read_text()
+    _scratch(tmp_path, text)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR")}
+    bindir = Path(sys.executable).parent  # nngrad's own entry point first on PATH
+    env.update(NO_COLOR="1", PATH=f"{bindir}{os.pathsep}{env.get('PATH', '')}")
+    ran = 0
+    for command, shown in _commands(text):
+        if "| jq" in command and shutil.which("jq") is None:
+            continue
+        proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True,
+                              env=env)
+        real = [line.rstrip() for line in (proc.stdout + proc.stderr).splitlines()]
+        if "..." in shown:
+            assert [l for l in shown if l != "..." and l not in real] == [], command
+        else:
+            assert real == [l.rstrip() for l in shown], command
+        ran += 1
+    assert ran >= 12

@@ -245,7 +245,7 @@ def _penalty(sk: Skeleton):
         c = FORMS[reg.form]
         squares = _joined([Sum(Pow(s)) for s in params])
         terms.append(Scale(Num(reg.c(sk.m) * reg.l2, c[1](reg.l2, sk.m)), squares))
-        said.append(f"the {reg.form} L2 penalty {c[3]}, λ = {reg.l2:g}")
+        said.append(f"the {reg.form} L2 penalty {c[3]} (λ = {reg.l2:g})")
     if reg.l1:
         terms.append(Scale(Num(reg.l1), _joined([Sum(Fn("abs", s)) for s in params])))
         said.append(f"the L1 penalty {reg.l1:g} Σ|W|")

@@ -21,8 +21,9 @@ def render_report(report, console, *, title: str = "") -> None:
 
     s = report.settings
     if report.command == "check":
-        head = (f"{title}: {s['mode']} check of {s['parameters']} parameters against central "
-                f"differences, eps {s['eps']:g}")
+        inputs = f" and X's {s['inputs']} entries" if "inputs" in s else ""
+        head = (f"{title}: {s['mode']} check of {s['parameters']} parameters{inputs} against "
+                f"central differences, eps {s['eps']:g}")
         if s["mode"] == "fast":
             head += f", {s['directions']} random directions per tensor"
         if s.get("part", "all") != "all":

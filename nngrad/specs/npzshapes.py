@@ -2,7 +2,7 @@
 
 ``check_headers`` is ``npzread``'s precheck for a spec. The string members (activations, loss,
 layout, reduction, dtype) are read; every other member stands in as a read-only view of one zero
-broadcast to the shape its header declares, which costs no memory. ``loader.from_arrays`` then
+broadcast to the shape its header declares, which costs no memory. ``read.from_arrays`` then
 builds the spec with ``_shapes_fit`` in place of ``Network``: a missing or unknown member is
 refused as it would be later, and X against W1, the chain of W's, each b, and T against the batch
 and the output width are checked in the ``layout`` given.

@@ -191,8 +191,15 @@ def from_arrays(arrays: dict, build=Network) -> Network:
            if member in arrays}
     if reg:
         options["regularization"] = reg
-    return build(X=arrays["X"], T=arrays["T"], layers=layers,
-                 loss=colon_named(_string(arrays["loss"], "loss"), LOSSES, ("loss",)), **options)
+    loss = colon_named(_string(arrays["loss"], "loss"), LOSSES, ("loss",))
+    try:
+        return build(X=arrays["X"], T=arrays["T"], layers=layers, loss=loss, **options)
+    except SpecError as e:
+        if e.path[:1] == ("regularization",) and len(e.path) > 1:  # the member that holds it
+            e.path = (f"regularization_{e.path[1]}",)
+        elif e.path[:1] == ("loss",):
+            e.path = ("loss",)
+        raise
 
 
 def _scalar(a: np.ndarray, key: str):

@@ -84,8 +84,10 @@ def _transpose(name, M, R, net, scale_of) -> list:
         if name.startswith("dW") else None
     hint = (f"in the {net.layout} layout {name} = {formula.replace('A0', 'X')}, which has the "
             f"shape of W{l}" if formula else f"in the {net.layout} layout {name} is {R.shape}")
-    return [Diagnosis(name, "transpose", f"{name} is the transpose of the right gradient: it is "
-                      f"{M.shape} where {R.shape} belongs" + _also_scaled(name, c, net),
+    where = f"its rows and columns are swapped (both are {M.shape})" if M.shape == R.shape else \
+        f"it is {M.shape} where {R.shape} belongs"
+    return [Diagnosis(name, "transpose", f"{name} is the transpose of the right gradient: {where}"
+                      + _also_scaled(name, c, net),
                       layer=l, factor=c, hint=hint)]
 
 

@@ -56,22 +56,23 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
     net64 = _float64_copy(net)
     params = [(f"d{'W' if k == 0 else 'B'}{l}", p) for l, layer in enumerate(net64.layers, start=1)
               for k, p in enumerate((layer.W, layer.b))]
-    if input_grad and part != "penalty":
+    if input_grad:
         params.insert(0, ("dA0", net64.X))
     objective = Objective(part != "penalty", part != "data" and net.regularization is not None)
-    n_params = sum(p.size for _, p in params)
+    n_params = sum(p.size for name, p in params if name != "dA0")
     if mode == "auto":
-        mode = "full" if n_params <= full_max_params else "fast"
+        mode = "full" if n_params + (net.X.size if input_grad else 0) <= full_max_params else "fast"
     rng = np.random.default_rng(seed)
     base = _unperturbed(net64) if mode == "fast" else None
     report = Report("check", settings={"mode": mode, "eps": eps, "rtol": rtol, "atol": atol,
                                        "parameters": n_params, "dtype": net.dtype, "part": part,
+                                       **({"inputs": net.X.size} if input_grad else {}),
                                        **({"directions": directions} if mode == "fast" else {})})
     candidates = []
     for name, P in params:
         G = np.asarray(analytic[name], dtype=np.float64)
         if mode == "full":
-            a, n, kinks = _full(net64, P, G, eps, objective)
+            a, n, kinks = _full(net64, name, P, G, eps, objective)
         else:
             a, n, kinks = _fast(net64, base, name, P, G, eps, directions, rng, objective)
         at = (lambda i: (i,)) if mode == "fast" else (lambda i, s=P.shape: _unravel(i, s))
@@ -104,10 +105,10 @@ class Objective:
 
 def _analytic(net: Network, part: str, input_grad: bool) -> dict:
     """The gradients under test: of the whole loss, of the data part, or of the penalty."""
-    if part == "penalty":
+    if part == "penalty":  # X carries no penalty: dA0 is 0
         grads = penalty_grads(net) if net.regularization is not None else {}
-        return {f"{k}{l}": grads.get(f"{k}{l}", np.zeros_like(p)) for l, layer in
-                enumerate(net.layers, start=1) for k, p in (("dW", layer.W), ("dB", layer.b))}
+        return {"dA0": np.zeros_like(net.X), **{f"{k}{l}": grads.get(f"{k}{l}", np.zeros_like(p))
+                for l, layer in enumerate(net.layers, start=1) for k, p in (("dW", layer.W), ("dB", layer.b))}}
     return run(net if part == "all" else replace(net, regularization=None), input_grad=input_grad)
 
 
@@ -118,7 +119,7 @@ def _float64_copy(net: Network) -> Network:
     return replace(net, X=own(net.X), layers=tuple(layers), dtype="float64")
 
 
-def _full(net, P, G, eps, objective):
+def _full(net, name, P, G, eps, objective):
     flat, numeric, kinks = P.reshape(-1), np.empty(P.size), {}
     for i in range(P.size):
         saved = flat[i]
@@ -129,16 +130,16 @@ def _full(net, P, G, eps, objective):
         flat[i] = saved
         numeric[i] = (plus[0] - minus[0]) / (2 * eps)
         crossing = _kink_crossed(net, plus, minus) if objective.data else None
-        crossing = crossing or _l1_crossed(net, P, objective, saved + eps, saved - eps)
+        crossing = crossing or _l1_crossed(net, name, objective, saved + eps, saved - eps)
         if crossing:
             kinks[i] = crossing
     return G.reshape(-1), numeric, kinks
 
 
-def _l1_crossed(net, P, objective, plus, minus) -> str | None:
+def _l1_crossed(net, name, objective, plus, minus) -> str | None:
     """Where a perturbation of a penalized parameter moves an entry across 0, the L1 kink."""
     reg = net.regularization
-    if not objective.penalty or not reg.l1 or P is net.X:
+    if not objective.penalty or not reg.l1 or name == "dA0" or not reg.penalized(name[1].replace("B", "b")):
         return None
     if np.any(np.sign(plus) != np.sign(minus)):
         return "crosses the L1 kink at 0"
@@ -173,7 +174,7 @@ def _fast(net, base, name, P, G, eps, directions, rng, objective):
             if penalized:
                 moved = [P + eps * v, P - eps * v]
                 numeric[j] += (reg.penalty(moved[:1], net.batch) - reg.penalty(moved[1:], net.batch)) / (2 * eps)
-                crossing = crossing or _l1_crossed(net, P, objective, *moved)
+                crossing = crossing or _l1_crossed(net, name, objective, *moved)
             analytic[j] = float((G * v).sum())
         if crossing:
             kinks[j] = crossing
