@@ -50,6 +50,16 @@ def number(value, where: tuple, dtype: str) -> float:
     return float(value)
 
 
+def known_keys(mapping: Mapping, known: tuple, path: tuple) -> None:
+    """SpecError at the first key of ``mapping`` that is not ``known``, with a "did you mean"."""
+    for key in mapping:
+        if key not in known:
+            near = close_matches(str(key), known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise SpecError(f"unknown key {quoted(key)}{hint}; expected {', '.join(known)}",
+                            path=(*path, key))
+
+
 def regularization(value, dtype: str):
     """The ``regularization`` mapping validated into a ``Regularization`` (None: no penalty)."""
     if value is None:
@@ -62,12 +72,7 @@ def regularization(value, dtype: str):
     if not isinstance(value, Mapping):
         raise SpecError(f"is {shown(value)}; it must be a mapping such as {{l2: 0.05, form: half}}",
                         path=path)
-    for key in value:
-        if key not in KEYS:
-            near = close_matches(str(key), KEYS, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise SpecError(f"unknown key {quoted(key)}{hint}; expected {', '.join(KEYS)}",
-                            path=(*path, key))
+    known_keys(value, KEYS, path)
     strengths = {}
     for key in ("l2", "l1"):
         if key in value:

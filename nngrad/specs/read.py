@@ -13,7 +13,8 @@ from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import LOSSES
 from ..errors import SpecError, quoted
 from ..model.network import Layer, Network
-from ..model.values import close_matches, described, kind_of
+from ..model.spec import known_keys
+from ..model.values import described, kind_of
 from .npzread import npz_arrays
 from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
 
@@ -64,7 +65,7 @@ def from_mapping(spec, build=Network) -> Network:
     """A Network from a spec already parsed to plain data (mappings, lists, numbers)."""
     if not isinstance(spec, dict):
         raise SpecError(f"is a {kind_of(spec)}; a spec is a mapping with X, T, layers and loss")
-    _known_keys(spec, SPEC_KEYS, ())
+    known_keys(spec, SPEC_KEYS, ())
     for key in ("X", "T", "layers", "loss"):
         if key not in spec:
             raise SpecError(f"the spec has no {key}")
@@ -77,7 +78,7 @@ def from_mapping(spec, build=Network) -> Network:
         if not isinstance(layer, dict):
             raise SpecError(f"is a {kind_of(layer)}; a layer is a mapping with W, b and activation",
                             path=path)
-        _known_keys(layer, ("W", "b", "activation"), path)
+        known_keys(layer, ("W", "b", "activation"), path)
         if "W" not in layer:
             raise SpecError("has no W", path=path)
         if "activation" not in layer:
@@ -146,15 +147,6 @@ def _check_numbers(row: list, path: tuple) -> None:
             raise SpecError(f"is {described(x)}; a number was expected", path=(*path, j))
 
 
-def _known_keys(mapping: dict, known: tuple, path: tuple) -> None:
-    for key in mapping:
-        if key not in known:
-            near = close_matches(str(key), known, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise SpecError(f"unknown key {quoted(key)}{hint}; expected {', '.join(known)}",
-                            path=(*path, key))
-
-
 def from_npz(data, build=Network, limit: int | None = None) -> Network:
     """A Network from an NPZ spec, its bytes or a binary file (arrays X, T, W1.., b1.., activations,
     loss)."""
@@ -179,7 +171,7 @@ def from_arrays(arrays: dict, build=Network) -> Network:
     L = len(names)
     known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL, *NPZ_REGULARIZATION,
              *(f"{p}{l}" for l in range(1, L + 1) for p in "Wb"))
-    _known_keys(arrays, known, ())
+    known_keys(arrays, known, ())
     layers = []
     for l, spec in enumerate(names, start=1):
         if f"W{l}" not in arrays:
