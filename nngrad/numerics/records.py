@@ -5,17 +5,16 @@ passes call ``f``/``vjp`` or ``term``/``dterm``; gradient checking asks ``kink``
 perturbation crosses a kink; ``nngrad explain`` writes ``rule`` with ``notation``; compare tries
 ``mistakes``; the spec checks ``params`` and ``targets``. A symbolic rule is a function of the
 expression module ``E`` (``nngrad.equations.expr``), given to it by explain, so that building the
-tables costs nothing at the command line's start.
+tables costs nothing at the command line's start. Records are named tuples, the cheapest
+immutable record to define at start-up; derive one with ``record._replace(vjp=...)``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 
-@dataclass(frozen=True)
-class Notation:
+class Notation(NamedTuple):
     """How a function is written: Unicode ``text``, ``latex``, and NumPy ``code`` with ``{x}`` for
     its argument, ``{a}`` for alpha and ``{axis}`` for the features' axis (1 rows, 0 columns)."""
 
@@ -24,8 +23,7 @@ class Notation:
     code: str
 
 
-@dataclass(frozen=True)
-class Activation:
+class Activation(NamedTuple):
     """One activation.
 
     ``f(z, **params)`` and ``vjp(g, z, a, **params)`` (= g * f'(z)), rows layout; ``formula`` and
@@ -45,15 +43,14 @@ class Activation:
     notation: Notation
     kink: Callable | None
     mistakes: tuple
-    params: dict = field(default_factory=dict)
+    params: dict = {}  # never changed: readers copy it
     reads_z: bool = True
     elementwise: bool = True
     prime: Notation | None = None
     f_prime: Callable | None = None
 
 
-@dataclass(frozen=True)
-class Loss:
+class Loss(NamedTuple):
     """One loss: ``factor * sum(term(Y, T, **params))``, the factor from the reduction.
 
     ``dterm(Y, T, **params)`` is its derivative in Y; ``reduction`` the default; ``formula`` in
@@ -81,15 +78,14 @@ class Loss:
     targets_text: str = ""
     labels: bool = False
     output: tuple = ()
-    params: dict = field(default_factory=dict)
+    params: dict = {}  # never changed: readers copy it
     init_output: str = "identity"
     init_outputs: tuple = ()
     init_targets: Callable = lambda rng, m, n: rng.standard_normal((m, n))
     init_targets_text: str = "N(0, 1)"
 
 
-@dataclass(frozen=True)
-class FusedLoss:
+class FusedLoss(NamedTuple):
     """An output activation fused with its loss: ``term(z, t)`` and ``dz(z, a, t)`` from logits,
     ``formula`` in words, ``rule(E, A, T, soft, layout)`` the expression of dZ before the
     reduction, and ``why`` what it simplifies."""
