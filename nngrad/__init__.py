@@ -3,7 +3,8 @@
     import nngrad
     net = nngrad.load("net.yaml")   # YAML or NPZ; raises nngrad.SpecError on bad input
     res = nngrad.run(net)           # forward and backward; net is not changed
-    res.loss, res["dW1"]
+    res.loss, res["dW1"]                                 # loss = res.loss_data + res.penalty
+    nngrad.run(net, input_grad=True)["dA0"]              # dLoss/dX, in X's shape
     nngrad.check(net).agree                              # analytic vs finite differences
     nngrad.compare(net, nngrad.load_gradients("mine.npz"))   # your gradients, diagnosed
     nngrad.explain(net).equations                        # the chain rule, with shapes

@@ -17,6 +17,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from ..errors import NngradError
 from .losses import FUSED, LOSSES, reduction_factor
+from .regularization import penalty, penalty_grads
 from ..model.network import Network
 from ..model.shapes import rows
 from ..model.values import nonfinite_at
@@ -117,30 +118,6 @@ def loss_value(net: Network, Z, A, T, factor: float | None = None) -> float:
     fused = FUSED.get((net.layers[-1].activation, net.loss))
     terms = fused.term(Z, T) if fused is not None else LOSSES[net.loss].term(A, T, **net.loss_params)
     return float(factor * terms.sum())
-
-
-def penalized(net: Network) -> list:
-    """(name of the gradient, parameter) for every W (and b) that the regularization penalizes."""
-    reg = net.regularization
-    if reg is None:
-        return []
-    return [(f"d{'W' if kind == 'W' else 'B'}{l}", p) for l, layer in enumerate(net.layers, start=1)
-            for kind, p in (("W", layer.W), ("b", layer.b)) if reg.penalized(kind)]
-
-
-def penalty(net: Network) -> float:
-    """The regularization's penalty of ``net`` (0.0 without one)."""
-    if net.regularization is None:
-        return 0.0
-    with np.errstate(all="ignore"):
-        return net.regularization.penalty([p for _, p in penalized(net)], net.batch)
-
-
-def penalty_grads(net: Network) -> dict:
-    """dP/dW (and dP/db) by gradient name, each in its parameter's shape."""
-    reg = net.regularization
-    with np.errstate(all="ignore"):
-        return {name: reg.grad(p, net.batch) for name, p in penalized(net)}
 
 
 def output_grads(net: Network, Z, A, T, factor: float | None = None) -> tuple[np.ndarray, np.ndarray]:

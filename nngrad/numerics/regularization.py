@@ -10,7 +10,7 @@ gets no gradient from the penalty.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,9 +25,9 @@ FORMS = {  # form: (c for m examples; c λ and 2 c λ as explain writes them; th
 KEYS = ("l2", "form", "l1", "biases")
 
 
-@dataclass(frozen=True)
-class Regularization:
-    """A validated penalty: ``l2`` and ``l1`` (>= 0, finite), the L2 ``form``, and ``biases``."""
+class Regularization(NamedTuple):
+    """A validated penalty: ``l2`` and ``l1`` (>= 0, finite), the L2 ``form``, and ``biases``
+    (a named tuple: cheap to define when the command line starts)."""
 
     l2: float = 0.0
     form: str = "half"
@@ -58,3 +58,27 @@ class Regularization:
         if self.l1:
             g += self.l1 * np.sign(p)
         return g.astype(p.dtype, copy=False)
+
+
+def penalized(net) -> list:
+    """(name of the gradient, parameter) for every W (and b) that the regularization penalizes."""
+    reg = net.regularization
+    if reg is None:
+        return []
+    return [(f"d{'W' if kind == 'W' else 'B'}{l}", p) for l, layer in enumerate(net.layers, start=1)
+            for kind, p in (("W", layer.W), ("b", layer.b)) if reg.penalized(kind)]
+
+
+def penalty(net) -> float:
+    """The regularization's penalty of ``net`` (0.0 without one)."""
+    if net.regularization is None:
+        return 0.0
+    with np.errstate(all="ignore"):
+        return net.regularization.penalty([p for _, p in penalized(net)], net.batch)
+
+
+def penalty_grads(net) -> dict:
+    """dP/dW (and dP/db) by gradient name, each in its parameter's shape."""
+    reg = net.regularization
+    with np.errstate(all="ignore"):
+        return {name: reg.grad(p, net.batch) for name, p in penalized(net)}

@@ -171,7 +171,7 @@ def _derivative_mistakes(layer, l, dA, Z, A, res, net):
 
 def _penalty(name, M, R, net, scale_of) -> list:
     """A dW (dB) whose penalty gradient is missing, or has another form's factor."""
-    from ..numerics.passes import penalty_grads
+    from ..numerics.regularization import penalty_grads
     from ..numerics.regularization import FORMS
 
     reg = net.regularization

@@ -25,8 +25,8 @@ from ..model.network import Network
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import LOSSES
-from ..numerics.passes import (forward, forward_from, forward_loss, loss_value, penalty,
-                               penalty_grads, run, targets)
+from ..numerics.passes import forward, forward_from, forward_loss, loss_value, run, targets
+from ..numerics.regularization import penalty, penalty_grads
 from .report import (OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport,
                      overflow_warning)
 
