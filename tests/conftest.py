@@ -28,6 +28,11 @@ def random_spec(seed=0, widths=(3, 4, 2), hidden="tanh", output="identity", loss
     if loss == "cross_entropy":
         classes = rng.integers(0, n_out, m)
         T = classes.tolist() if labels else (np.eye(n_out)[classes] if rows else np.eye(n_out)[classes].T).tolist()
+    elif loss == "svm":  # class labels, or one-hot in the layout
+        classes = rng.integers(0, n_out, m)
+        T = classes.tolist() if labels else (np.eye(n_out)[classes] if rows else np.eye(n_out)[classes].T).tolist()
+    elif loss == "hinge":
+        T = np.where(rng.normal(0, 1, shape(m, n_out)) > 0, 1.0, -1.0).tolist()
     elif loss == "bce":
         T = rng.uniform(0, 1, shape(m, n_out)).round(2).tolist()
     else:

@@ -41,8 +41,8 @@ DEFAULT_REDUCTION = {"mse": "mean", "sse": "sum", "half_sse": "sum", "mae": "mea
                      "bce": "mean", "cross_entropy": "batch_mean",
                      "svm": "batch_mean", "hinge": "mean", "dot": "sum"}
 
-# The hinge losses are kept out of TERM on purpose: existing tests parametrize over TERM with
-# random_spec's normal targets, which hinge (t in {-1, +1}) and svm (labels) do not take.
+# The hinge losses are not elementwise terms of (y, t) alone in TERM's sense: svm reads each
+# example's row, and hinge and dot have their own table below.
 # Each is written with anp.where(... > 0, ...), so that the derivative at the kink is 0 (the
 # contract's rule); anp.maximum would give 1/2 there.
 HINGE_TERM = {

@@ -7,6 +7,7 @@ import pytest
 
 import nngrad
 import oracle
+from nngrad.numerics.losses import LOSSES
 from conftest import network, random_spec
 from nngrad.numerics.activations import ACTIVATIONS
 
@@ -31,7 +32,7 @@ def test_every_hidden_activation(hidden, layout):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("loss", sorted(oracle.TERM))
+@pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_every_loss(loss, layout):
     spec = random_spec(seed=2, loss=loss, output=OUTPUT_FOR.get(loss, "tanh"), layout=layout)
     assert_matches_oracle(spec)

@@ -52,7 +52,7 @@ def test_compare_says_the_penalty_has_another_forms_factor():
     data, pen = oracle.gradients(spec, part="data"), oracle.gradients(spec, part="penalty")
     report = nngrad.compare(network(spec), {"dW2": data["dW2"] + 0.5 * pen["dW2"]})
     (d,) = diagnoses(report, "dW2")
-    assert d.kind == "regularization" and "half what the form" in d.message
+    assert d.kind == "regularization" and "L2 term is half what the full L2 penalty" in d.message
 
 
 def test_compare_names_a_hinge_derivative_without_its_mask():
@@ -205,3 +205,69 @@ def test_an_npz_penalty_error_names_its_member(tmp_path):
     np.savez(path, X=np.ones((1, 2)), T=np.ones((1, 1)), W1=np.ones((2, 1)),
              activations=np.array(["identity"]), loss=np.array("mse"), regularization_l2=-0.1)
     assert_one_line_error(nngrad_cli("run", str(path)), "regularization_l2:", "0 or more")
+
+
+def test_another_mistake_is_found_under_a_right_penalty():
+    spec = regularized(reg={"l2": 0.1, "form": "full"})  # tanh hidden layer
+    data, pen = oracle.gradients(spec, part="data"), oracle.gradients(spec, part="penalty")
+    fwd, X = oracle.forward(spec), np.asarray(spec["X"])
+    dZ1 = data["dA1"] * (1 - fwd["Z1"] ** 2)  # tanh' taken at Z, not A
+    report = nngrad.compare(network(spec), {"dW1": X.T @ dZ1 + pen["dW1"]})
+    assert [d.kind for d in diagnoses(report, "dW1")] == ["activation_derivative"]
+
+
+def test_a_missing_l1_term_is_named_beside_a_right_l2():
+    spec = regularized(reg={"l2": 0.1, "form": "full", "l1": 0.05})
+    data = oracle.gradients(spec, part="data")
+    l2_only = oracle.gradients({**spec, "regularization": {"l2": 0.1, "form": "full"}}, part="penalty")
+    report = nngrad.compare(network(spec), {"dW2": data["dW2"] + l2_only["dW2"]})
+    (d,) = diagnoses(report, "dW2")
+    assert d.kind == "regularization" and "lacks the L1 term" in d.message
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
+@pytest.mark.parametrize("loss", ["svm", "hinge", "dot"])
+def test_course_losses_and_dA0_with_2d_biases(loss, layout):
+    spec = {**random_spec(seed=8, widths=(3, 4, 3), loss=loss, layout=layout, bias="2d"),
+            "regularization": {"l2": 0.2, "biases": True}}
+    res = nngrad.run(network(spec), input_grad=True)
+    want = oracle.gradients(spec, input_grad=True)
+    for name in ("dW1", "dB1", "dW2", "dB2", "dA0", "dA2"):
+        assert res[name].shape == np.shape(want[name]), name
+        np.testing.assert_allclose(res[name], want[name], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_a_penalty_check_fails_on_a_wrong_penalty_gradient(monkeypatch):
+    import nngrad.verify.gradcheck as gradcheck
+    from nngrad.numerics.regularization import penalty_grads
+
+    monkeypatch.setattr(gradcheck, "penalty_grads", lambda net: {k: 2 * g for k, g in penalty_grads(net).items()})
+    report = nngrad.check(network(regularized()), part="penalty")
+    assert not report.agree and report.tensors["dW1"].status == "wrong_values"
+
+
+def test_a_penalty_check_without_a_penalty_is_refused(tmp_path):
+    assert_one_line_error(nngrad_cli("check", write(tmp_path, random_spec()), "--part", "penalty"),
+                          "no regularization")
+
+
+def test_a_regularization_record_is_checked_like_a_mapping():
+    from nngrad.numerics.regularization import Regularization
+
+    with pytest.raises(nngrad.SpecError, match="0 or more"):
+        network({**random_spec(), "regularization": Regularization(l2=-1.0)})
+    with pytest.raises(nngrad.SpecError, match="did you mean 'half'"):
+        network({**random_spec(), "regularization": Regularization(l2=1.0, form="halfs")})
+
+
+def test_dx_gets_a_did_you_mean(tmp_path):
+    spec = random_spec()
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(yaml.safe_dump({"dx": np.zeros((5, 3)).tolist()}))
+    assert_one_line_error(nngrad_cli("compare", write(tmp_path, spec), str(mine)), "did you mean 'dX'")
+
+
+def test_init_refuses_a_strength_its_dtype_cannot_hold(tmp_path):
+    assert_one_line_error(nngrad_cli("init", "3", "2", "--dtype", "float32", "--l2", "1e39", "-o",
+                                     str(tmp_path / "f.yaml")), "--l2", "too large for float32")
+    assert not (tmp_path / "f.yaml").exists()

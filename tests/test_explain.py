@@ -241,8 +241,13 @@ def test_activation_parameters_are_used(tmp_path):
 
 
 @pytest.mark.parametrize("layout", ["rows", "columns"])
-def test_numpy_lines_compute_the_oracles_values(tmp_path, layout):
-    spec = random_spec(seed=9, widths=(3, 4, 4, 2), hidden="elu", layout=layout, bias="2d")
+@pytest.mark.parametrize("bias, regularization", [
+    ("2d", None), ("vector", {"l2": 0.123456789, "form": "half_over_m", "l1": 0.01, "biases": True}),
+    ("2d", {"l2": 0.3, "form": "full", "biases": True})])
+def test_numpy_lines_compute_the_oracles_values(tmp_path, layout, bias, regularization):
+    spec = random_spec(seed=9, widths=(3, 4, 4, 2), hidden="elu", layout=layout, bias=bias)
+    if regularization:
+        spec["regularization"] = regularization
     env = oracle_env(spec)
     lines = [line.split("numpy: ", 1)[1] for line in explain(tmp_path, spec).output.splitlines()
              if "numpy: " in line]
@@ -250,8 +255,8 @@ def test_numpy_lines_compute_the_oracles_values(tmp_path, layout):
     for line in lines:
         name, code = line.split(" = ", 1)
         value = eval(code, functions(spec), env)
-        np.testing.assert_allclose(np.reshape(value, np.shape(env[name])), env[name], rtol=1e-9,
-                                   err_msg=line)
+        assert np.shape(value) == np.shape(env[name]), line
+        np.testing.assert_allclose(value, env[name], rtol=1e-12, err_msg=line)
 
 
 def test_rows_and_columns_write_transposed_equations(tmp_path):

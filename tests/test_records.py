@@ -20,9 +20,15 @@ rng = np.random.default_rng(31)
 Z = rng.normal(0, 1.5, (4, 3))
 G = rng.normal(size=(4, 3))
 Y = rng.uniform(0.05, 0.95, (4, 3))
-TARGETS = {"svm": np.eye(3)[[0, 2, 1, 2]], "hinge": np.where(rng.uniform(size=(4, 3)) > 0.5, 1.0, -1.0),
-           "cross_entropy": np.eye(3)[[1, 0, 2, 2]]}
-T01 = rng.uniform(0, 1, (4, 3)).round(1)
+
+
+def _targets(name):
+    """Targets each loss takes, from its own record's init_targets (labels made one-hot)."""
+    T = LOSSES[name].init_targets(np.random.default_rng(7), 4, 3)
+    return np.eye(3)[T.astype(int)] if T.ndim == 1 else T
+
+
+TARGETS = {name: _targets(name) for name in LOSSES}
 
 
 def oracle_term(name, y, t, ax=-1, **params):
@@ -99,7 +105,7 @@ def test_activation_mistakes_differ_from_the_right_derivative(name):
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_loss_record_is_complete(name):
     loss = LOSSES[name]
-    T = TARGETS.get(name, T01)
+    T = TARGETS[name]
     oracle_term(name, Y, T, **loss.params)  # the oracle line exists
     assert name in oracle.DEFAULT_REDUCTION and oracle.DEFAULT_REDUCTION[name] == loss.reduction
     assert loss.formula and loss.why and loss.init_targets_text
@@ -115,7 +121,7 @@ def test_loss_record_is_complete(name):
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_loss_rules_are_the_oracles_term_and_derivative(name, layout):
     loss, ax = LOSSES[name], -1 if layout == "rows" else 0
-    y, t = (Y, TARGETS.get(name, T01)) if layout == "rows" else (Y.T, TARGETS.get(name, T01).T)
+    y, t = (Y, TARGETS[name]) if layout == "rows" else (Y.T, TARGETS[name].T)
     env = {"Y": y, "T": t}
     p = {**loss.params, "layout": layout}
     syms = [E.Sym(k, env[k].shape) for k in ("Y", "T")]
@@ -127,7 +133,7 @@ def test_loss_rules_are_the_oracles_term_and_derivative(name, layout):
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_loss_kink_is_where_the_derivative_jumps(name):
-    loss, T = LOSSES[name], TARGETS.get(name, T01)
+    loss, T = LOSSES[name], TARGETS[name]
     if loss.kink is None:
         d = grad(lambda yy: anp.sum(oracle_term(name, yy, T, **loss.params)))
         assert np.allclose(d(Y + 1e-7), d(Y - 1e-7), atol=1e-4)
@@ -145,7 +151,7 @@ def test_loss_kink_is_where_the_derivative_jumps(name):
 @pytest.mark.parametrize("pair", sorted(FUSED))
 def test_fused_rule_is_the_oracles_gradient_from_the_logits(pair):
     act, name = pair
-    fused, T = FUSED[pair], TARGETS.get(name, T01)
+    fused, T = FUSED[pair], TARGETS[name]
     env = {"A": oracle.ACT[act](Z, -1), "T": T}
     rule = fused.rule(E, E.Sym("A", Z.shape), E.Sym("T", T.shape), False, "rows")
     expected = grad(lambda z: anp.sum(oracle_term(name, oracle.ACT[act](z, -1), T)))(Z)

@@ -56,6 +56,14 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
                                  param_hint="'N0 N1 ... NL'")
     if l2_form is not None and l2 is None:
         raise click.BadParameter("needs --l2 LAMBDA, the penalty's strength", param_hint="'--l2-form'")
+    if l2 is not None:
+        from ..errors import SpecError
+        from ..model.spec import regularization
+
+        try:
+            regularization({"l2": l2}, dtype)
+        except SpecError as e:
+            raise click.BadParameter(e.message, param_hint="'--l2'") from None
     check_outputs({"-o": output})
     fmt = spec_format(output)
     output_activation = output_activation or output_for(loss)

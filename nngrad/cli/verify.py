@@ -8,6 +8,7 @@ import click
 
 from .app import (EXAMPLES, cli, guard_run_memory, read_limits, settings_from, spec_source,
                   stdout_console)
+from ..verify.gradcheck import PARTS
 from .options import DIRECTIONS, EPS, NON_NEGATIVE, SEEDS
 
 
@@ -24,7 +25,7 @@ from .options import DIRECTIONS, EPS, NON_NEGATIVE, SEEDS
 @click.option("--directions", type=DIRECTIONS, default=None,
               help="Fast mode: random directions per tensor (configs: check.directions).")
 @click.option("--seed", type=SEEDS, default=0, show_default=True, help="Seed of the directions.")
-@click.option("--part", type=click.Choice(["all", "data", "penalty"]), default="all",
+@click.option("--part", type=click.Choice(PARTS), default="all",
               show_default=True, help="The whole loss, the loss of the outputs, or the penalty alone.")
 @click.option("--input-grad", is_flag=True, help="Also check dA0 = dLoss/dX, perturbing X.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
@@ -33,9 +34,9 @@ from .options import DIRECTIONS, EPS, NON_NEGATIVE, SEEDS
 def check(spec, mode, eps, rtol, atol, directions, seed, part, input_grad, fmt, config_path) -> int:
     """Check nngrad's analytic gradients of SPEC against central finite differences.
 
-    The numeric side runs in float64. A perturbation that crosses a kink (relu, leaky_relu,
-    elu at 0; mae at y = t; hinge at t y = 1; svm at a margin of 0; L1 at a weight of 0) is
-    skipped and listed. Exit status: 0 agree, 1 disagree, 2 bad input.
+    The numeric side runs in float64. A perturbation that crosses a kink (of an activation or
+    a loss, or L1's at a weight of 0) is skipped and listed. Exit status: 0 agree, 1 disagree,
+    2 bad input.
     """
     from ..verify.gradcheck import check_gradients
     from ..specs.read import load

@@ -15,7 +15,7 @@ from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import FUSED, LOSSES
 from ..numerics.regularization import FORMS
 from . import expr as E
-from .expr import Div, Equation, Fn, Num, Op, Pow, Scale, Sum, Sym, Tr, shape_text
+from .expr import Div, Equation, Flat, Fn, Num, Op, Pow, Scale, Sum, Sym, Tr, shape_text
 from .notation import plain
 from .skeleton import Skeleton, skeleton
 
@@ -192,7 +192,8 @@ def _backward(sk: Skeleton, Zs: list, As: list, eqs: list) -> None:
         given = layer.b or (n,)
         axis, along = ("rows", "row") if rows_ else ("cols", "column")
         keep = len(given) == 2
-        dB, extra = _penalized(sk, Sum(dZ, axis, keepdims=keep), _sym(f"b{l}", given), bias=True)
+        b = _sym(f"b{l}", _bias_shape(sk, n))  # as added; read as given
+        dB, extra = _penalized(sk, Sum(dZ, axis, keepdims=keep), b if keep else Flat(b), bias=True)
         eqs.append(Equation(_sym(f"dB{l}", given), dB, l, "backward",
                             f"b{l} is added to every {along}, so dB{l} sums dZ{l} over the "
                             f"{axis.replace('cols', 'columns')}, in b{l}'s shape ({', '.join(map(str, given))}"
@@ -231,7 +232,7 @@ def _parameters(sk: Skeleton):
     for l, layer in enumerate(sk.layers, start=1):
         yield _sym(f"W{l}", layer.W), False
         if sk.regularization.biases:
-            yield _sym(f"b{l}", layer.b or (layer.W[1] if sk.layout == "rows" else layer.W[0],)), True
+            yield _sym(f"b{l}", _bias_shape(sk, layer.W[1] if sk.layout == "rows" else layer.W[0])), True
 
 
 def _penalty(sk: Skeleton):
@@ -242,10 +243,10 @@ def _penalty(sk: Skeleton):
     terms, said = [], []
     params = [s for s, _ in _parameters(sk)]
     if reg.l2:
-        c = FORMS[reg.form]
+        form = FORMS[reg.form]
         squares = _joined([Sum(Pow(s)) for s in params])
-        terms.append(Scale(Num(reg.c(sk.m) * reg.l2, c[1](reg.l2, sk.m)), squares))
-        said.append(f"the {reg.form} L2 penalty {c[3]} (λ = {reg.l2:g})")
+        terms.append(Scale(Num(reg.c(sk.m) * reg.l2, form.penalty(reg.l2, sk.m)), squares))
+        said.append(f"the {reg.form} L2 penalty {form.words} (λ = {reg.l2:g})")
     if reg.l1:
         terms.append(Scale(Num(reg.l1), _joined([Sum(Fn("abs", s)) for s in params])))
         said.append(f"the L1 penalty {reg.l1:g} Σ|W|")
@@ -267,9 +268,14 @@ def _penalized(sk: Skeleton, grad, param: Sym, bias: bool = False):
         return grad, ""
     extra = []
     if reg.l2:
-        grad = Op("+", grad, Scale(Num(2 * reg.c(sk.m) * reg.l2, FORMS[reg.form][2](reg.l2, sk.m)), param))
-        extra.append(f"the L2 penalty adds 2·({FORMS[reg.form][1](reg.l2, sk.m)}) {param.name}")
+        form = FORMS[reg.form]
+        grad = Op("+", grad, Scale(Num(2 * reg.c(sk.m) * reg.l2, form.grad(reg.l2, sk.m)), param))
+        extra.append(f"the L2 penalty adds 2·({form.penalty(reg.l2, sk.m)}) {_name(param)}")
     if reg.l1:
         grad = Op("+", grad, Scale(Num(reg.l1), Fn("sign", param)))
-        extra.append(f"the L1 penalty adds {reg.l1:g} sign({param.name}), sign(0) = 0")
+        extra.append(f"the L1 penalty adds {reg.l1:g} sign({_name(param)}), sign(0) = 0")
     return grad, "; " + " and ".join(extra)
+
+
+def _name(e) -> str:
+    return e.x.name if isinstance(e, Flat) else e.name

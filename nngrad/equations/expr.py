@@ -40,10 +40,21 @@ class Sym(Expr):
     shape: tuple | None
 
     def value(self, env):
-        a = env[self.name]  # in the shape it has here: b as given (n,) or as added (1, n)
-        if self.shape and np.ndim(a) and np.shape(a) != self.shape and np.size(a) == np.prod(self.shape):
-            return np.reshape(a, self.shape)
-        return a
+        return env[self.name]
+
+
+@dataclass(frozen=True)
+class Flat(Expr):
+    """A bias added as a row (1, n) or a column (n, 1), read in the shape it is given, (n,)."""
+
+    x: Sym
+
+    @property
+    def shape(self):
+        return None if self.x.shape is None else (int(np.prod(self.x.shape)),)
+
+    def value(self, env):
+        return np.ravel(self.x.value(env))
 
 
 @dataclass(frozen=True)

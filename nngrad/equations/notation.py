@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .expr import (OPS, SUMS, Div, Expr, Fn, Mask, Num, Op, Pow,
+from .expr import (OPS, SUMS, Div, Expr, Flat, Fn, Mask, Num, Op, Pow,
                         Scale, Sum, Sym, Tr, shape_text)
 
 
@@ -40,8 +40,8 @@ def _paren(child: Expr, at: int, s: str, right: bool = False, op: str = "") -> s
 
 
 def _text(e: Expr, leaf) -> str:
-    if isinstance(e, Sym):
-        return leaf(e, e.name)
+    if isinstance(e, (Sym, Flat)):
+        return leaf(e, e.x.name if isinstance(e, Flat) else e.name)
     if isinstance(e, Num):
         return e.text or f"{e.x:g}"
     if isinstance(e, Tr):
@@ -103,8 +103,8 @@ def latex(e: Expr, shapes: bool = True) -> str:
     def group(child: Expr, s: str, wrap: bool) -> str:
         return rf"\left({s}\right)" if wrap else s
 
-    if isinstance(e, Sym):
-        return box(e, latex_name(e.name))
+    if isinstance(e, (Sym, Flat)):
+        return box(e, latex_name(e.x.name if isinstance(e, Flat) else e.name))
     if isinstance(e, Num):
         return (e.text or f"{e.x:g}").replace("−", "-")
     if isinstance(e, Tr):
@@ -137,12 +137,19 @@ def latex(e: Expr, shapes: bool = True) -> str:
     raise TypeError(e)
 
 
+def number_code(x: float) -> str:
+    """A number as code that reads back to it: ``2``, ``0.123456789``."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
+
+
 def code(e: Expr) -> str:
     """``e`` as NumPy code over arrays named as in the results (``dZ4 @ W4.T``)."""
     if isinstance(e, Sym):
         return e.name
+    if isinstance(e, Flat):
+        return f"{e.x.name}.ravel()"
     if isinstance(e, Num):
-        return f"{e.x:g}"
+        return number_code(e.x)
     if isinstance(e, Tr):
         inner = code(e.x)
         return f"{inner}.T" if isinstance(e.x, Sym) else f"({inner}).T"

@@ -68,7 +68,7 @@ def regularization(value, dtype: str):
 
     path = ("regularization",)
     if isinstance(value, Regularization):
-        return value
+        value = value._asdict()  # checked as any other
     if not isinstance(value, Mapping):
         raise SpecError(f"is {shown(value)}; it must be a mapping such as {{l2: 0.05, form: half}}",
                         path=path)

@@ -10,17 +10,29 @@ gets no gradient from the penalty.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-FORMS = {  # form: (c for m examples; c λ and 2 c λ as explain writes them; the penalty in words)
-    "half":        (lambda m: 0.5, lambda lam, m: f"{lam:g}/2", lambda lam, m: f"{lam:g}",
-                    "λ/2 Σ W²"),
-    "full":        (lambda m: 1.0, lambda lam, m: f"{lam:g}", lambda lam, m: f"{2 * lam:g}",
-                    "λ Σ W²"),
-    "half_over_m": (lambda m: 0.5 / m, lambda lam, m: f"{lam:g}/{2 * m}", lambda lam, m: f"{lam:g}/{m}",
-                    "λ/(2m) Σ W²"),
+class Form(NamedTuple):
+    """One L2 form: ``c(m)``, the factor of l2 Σ W² for m examples; ``penalty(λ, m)`` and
+    ``grad(λ, m)``, c λ and 2 c λ as explain writes them; ``words`` and ``grad_words``, the
+    penalty and its gradient in symbols."""
+
+    c: Callable
+    penalty: Callable
+    grad: Callable
+    words: str
+    grad_words: str
+
+
+FORMS = {
+    "half":        Form(lambda m: 0.5, lambda lam, m: f"{lam:g}/2", lambda lam, m: f"{lam:g}",
+                        "λ/2 Σ W²", "λ W"),
+    "full":        Form(lambda m: 1.0, lambda lam, m: f"{lam:g}", lambda lam, m: f"{2 * lam:g}",
+                        "λ Σ W²", "2λ W"),
+    "half_over_m": Form(lambda m: 0.5 / m, lambda lam, m: f"{lam:g}/{2 * m}",
+                        lambda lam, m: f"{lam:g}/{m}", "λ/(2m) Σ W²", "λ/m W"),
 }
 KEYS = ("l2", "form", "l1", "biases")
 
@@ -36,7 +48,7 @@ class Regularization(NamedTuple):
 
     def c(self, m: int) -> float:
         """The factor of l2 * sum W^2 in the penalty, for m examples."""
-        return FORMS[self.form][0](m)
+        return FORMS[self.form].c(m)
 
     def penalized(self, kind: str) -> bool:
         """Whether a parameter of ``kind`` (``W`` or ``b``) carries the penalty."""
@@ -52,10 +64,10 @@ class Regularization(NamedTuple):
                 total += self.l1 * float(np.abs(p).sum())
         return total
 
-    def grad(self, p: np.ndarray, m: int) -> np.ndarray:
-        """dP/dp for one penalized array, in its dtype."""
-        g = (2 * self.c(m) * self.l2) * p
-        if self.l1:
+    def grad(self, p: np.ndarray, m: int, parts: str = "l2 l1") -> np.ndarray:
+        """dP/dp for one penalized array, in its dtype; ``parts`` "l2" or "l1" gives one term."""
+        g = (2 * self.c(m) * self.l2 if "l2" in parts else 0.0) * p
+        if self.l1 and "l1" in parts:
             g += self.l1 * np.sign(p)
         return g.astype(p.dtype, copy=False)
 
@@ -77,8 +89,9 @@ def penalty(net) -> float:
         return net.regularization.penalty([p for _, p in penalized(net)], net.batch)
 
 
-def penalty_grads(net) -> dict:
-    """dP/dW (and dP/db) by gradient name, each in its parameter's shape."""
+def penalty_grads(net, parts: str = "l2 l1") -> dict:
+    """dP/dW (and dP/db) by gradient name, each in its parameter's shape; ``parts`` as for
+    ``Regularization.grad``."""
     reg = net.regularization
     with np.errstate(all="ignore"):
-        return {name: reg.grad(p, net.batch) for name, p in penalized(net)}
+        return {name: reg.grad(p, net.batch, parts) for name, p in penalized(net)}

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import LOSSES
+from ..numerics.regularization import KEYS
 from ..errors import SpecError, quoted
 from ..model.network import Layer, Network
 from ..model.spec import known_keys
@@ -22,8 +23,7 @@ NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
 SPEC_EMPTY = "is empty; a spec is a mapping with X, T, layers and loss"
 SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers", "regularization")
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
-NPZ_REGULARIZATION = {"regularization_l2": "l2", "regularization_form": "form",
-                      "regularization_l1": "l1", "regularization_biases": "biases"}
+NPZ_REGULARIZATION = {f"regularization_{key}": key for key in KEYS}  # member: key
 
 
 def load(source, *, name: str | None = None, build=Network, limit: int | None = None,

@@ -75,8 +75,9 @@ def gradients_of(mine: Mapping, n_layers: int) -> dict:
         if name in out:
             raise SpecError(f"is {name} again, under another name; give it once", path=(given,))
         if name not in known:
-            near = [k for k in known if k.lower() == str(name).lower()] or \
-                difflib.get_close_matches(str(name), known, n=1)
+            names = known + list(ALIASES)
+            near = [k for k in names if k.lower() == str(name).lower()] or \
+                difflib.get_close_matches(str(name), names, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise SpecError(f"is not a gradient of this network{hint}; it has "
                             f"{', '.join(known)} (or dX)", path=(given,))

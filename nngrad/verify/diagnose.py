@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import ChainMap
 
 import numpy as np
 
@@ -40,10 +41,17 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
             if statuses[name].status == OK:
                 continue
             R = res[name]
-            out += (_penalty(name, M, R, net, scale_of) or _transpose(name, M, R, net, scale_of)
-                    or _bias(name, M, res, net, scale_of)
-                    or _activation(name, M, res, net, scale_of) or _loss(name, M, res, net, scale_of)
-                    or _scale(name, M, R, net, scale_of))
+            found = _penalty(name, M, R, net)
+            if not found:  # the penalty's gradient as it should be: test the data part
+                g = _penalty_grad(net, name, M, R)
+                if g is not None:
+                    M, R, res_ = M - g, R - g, ChainMap({name: R - g}, res)
+                else:
+                    res_ = res
+                found = (_transpose(name, M, R, net, scale_of) or _bias(name, M, res_, net, scale_of)
+                         or _activation(name, M, res_, net, scale_of)
+                         or _loss(name, M, res_, net, scale_of) or _scale(name, M, R, net, scale_of))
+            out += found
     return out + _earliest(net, mine, statuses, {d.tensor for d in out})
 
 
@@ -169,32 +177,44 @@ def _derivative_mistakes(layer, l, dA, Z, A, res, net):
             yield f"the ReLU mask of layer {k} (Z{k} > 0) instead of layer {l}'s", dA * (Zk > 0)
 
 
-def _penalty(name, M, R, net, scale_of) -> list:
-    """A dW (dB) whose penalty gradient is missing, or has another form's factor."""
+def _penalty_grad(net, name: str, M, R):
+    """The penalty's gradient of ``name`` when it has one of M's shape, else None."""
     from ..numerics.regularization import penalty_grads
-    from ..numerics.regularization import FORMS
 
-    reg = net.regularization
-    if reg is None or name[:2] not in ("dW", "dB") or M.shape != R.shape:
-        return []
-    g = penalty_grads(net).get(name)
+    if net.regularization is None or name[:2] not in ("dW", "dB") or M.shape != R.shape:
+        return None
+    return penalty_grads(net).get(name)
+
+
+def _penalty(name, M, R, net) -> list:
+    """A dW (dB) whose penalty gradient is missing, has one term only, another form's factor,
+    or the wrong sign; the rest of it right."""
+    from ..numerics.regularization import FORMS, penalty_grads
+
+    g = _penalty_grad(net, name, M, R)
     if g is None or not np.any(g):
         return []
+    reg, m, l = net.regularization, net.batch, int(name[2:])
+    g2, g1 = penalty_grads(net, "l2")[name], penalty_grads(net, "l1")[name]
     data = R - g
-    form = f"{reg.form} ({FORMS[reg.form][3]}, λ = {reg.l2:g})" if reg.l2 else f"L1 ({reg.l1:g})"
-    if scale_of(M, data) is not None and scale_of(data, R) is None:
-        c = scale_of(M, data)
-        return [Diagnosis(name, "regularization", f"{name} lacks the penalty's gradient: the "
-                          f"spec's regularization is {form}" + _also_scaled(name, c, net),
-                          layer=int(name[2:]), factor=c,
-                          hint=f"add its gradient to {name}, or check the data part alone with "
-                               "check --part data")]
-    m = net.batch
-    for k, why in ((2.0, "twice"), (0.5, "half"), (1 / m, f"1/m = 1/{m} of"), (float(m), f"m = {m} times")):
-        if np.allclose(M, data + k * g, rtol=1e-6, atol=1e-12 * max(1.0, float(np.abs(R).max()))):
-            return [Diagnosis(name, "regularization", f"{name}'s penalty gradient is {why} what "
-                              f"the form {form} gives", layer=int(name[2:]), factor=k,
-                              hint="the forms: half adds λ W, full 2 λ W, half_over_m λ/m W")]
+    l2 = f"the {reg.form} L2 penalty {FORMS[reg.form].words} with λ = {reg.l2:g}"
+    cases = [(data, f"{name} lacks the penalty's gradient", "add it")]
+    if reg.l2 and reg.l1:
+        cases += [(data + g1, f"{name} lacks the L2 term of the penalty's gradient", "add it"),
+                  (data + g2, f"{name} lacks the L1 term, {reg.l1:g} sign(W), of the penalty's "
+                   "gradient", "add it")]
+    if reg.l2:
+        cases += [(data + k * g2 + g1, f"{name}'s L2 term is {why} what {l2} gives", "")
+                  for k, why in ((2.0, "twice"), (0.5, "half"), (1 / m, f"1/m = 1/{m} of"),
+                                 (float(m), f"m = {m} times")) if k != 1]
+    cases.append((data - g, f"{name}'s penalty gradient has the wrong sign", ""))
+    scale = float(np.abs(R).max()) or 1.0
+    hint = ", ".join(f"{form} adds {f.grad_words}" for form, f in FORMS.items())
+    for fit, text, what in cases:
+        if np.allclose(M, fit, rtol=1e-6, atol=1e-9 * scale):
+            return [Diagnosis(name, "regularization", f"{text}: the spec's regularization is "
+                              + (l2 if reg.l2 else f"L1 with {reg.l1:g}"), layer=l,
+                              hint=(f"{what}; " if what else "") + f"the forms' gradients: {hint}")]
     return []
 
 

@@ -48,6 +48,8 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
         raise NngradError(f"unknown check mode {mode!r}; expected one of: {', '.join(MODES)}")
     if part not in PARTS:
         raise NngradError(f"unknown part {part!r}; expected one of: {', '.join(PARTS)}")
+    if part == "penalty" and net.regularization is None:
+        raise NngradError("the spec has no regularization, so part 'penalty' has nothing to check")
     if not (eps > 0 and directions >= 1):
         raise NngradError("eps must be positive and directions at least 1")
     rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
