@@ -99,3 +99,11 @@ def test_package_exports_stay_functions_after_their_modules_load():
     import nngrad.verify.gradcheck  # noqa: F401
 
     assert callable(nngrad.compare) and callable(nngrad.check) and callable(nngrad.explain)
+
+
+def test_every_folder_is_installed():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {"nngrad"} | {f"nngrad.{p.name}" for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert folders <= listed, folders - listed
