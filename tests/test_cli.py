@@ -267,9 +267,9 @@ def test_compare_reads_nngrads_own_json(tmp_path):
 
 
 def test_compare_bad_gradients_file_is_exit_2(tmp_path):
-    (tmp_path / "mine.yaml").write_text("dw1: [[1, 2], [3, 4]]\n")
+    (tmp_path / "mine.yaml").write_text("dw_1: [[1, 2], [3, 4]]\n")  # no gradient at all
     assert_one_line_error(nngrad_cli("compare", MAZUR, str(tmp_path / "mine.yaml")),
-                          "mine.yaml:1: dw1: is not a gradient", "did you mean 'dW1'")
+                          "mine.yaml:1: holds no gradients: dw_1 (did you mean dW1?) is not a gradient")
     assert_one_line_error(nngrad_cli("compare", "-", "-"), "standard input")
 
 

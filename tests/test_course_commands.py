@@ -260,11 +260,12 @@ def test_a_regularization_record_is_checked_like_a_mapping():
         network({**random_spec(), "regularization": Regularization(l2=1.0, form="halfs")})
 
 
-def test_dx_gets_a_did_you_mean(tmp_path):
+def test_cs231n_dx_is_read_as_dA0(tmp_path):
     spec = random_spec()
     mine = tmp_path / "mine.yaml"
-    mine.write_text(yaml.safe_dump({"dx": np.zeros((5, 3)).tolist()}))
-    assert_one_line_error(nngrad_cli("compare", write(tmp_path, spec), str(mine)), "did you mean 'dX'")
+    mine.write_text(yaml.safe_dump({"dx": oracle.gradients(spec, input_grad=True)["dA0"].tolist()}))
+    proc = nngrad_cli("compare", write(tmp_path, spec), str(mine), "--format", "json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["tensors"]["dA0"]["status"] == "ok"
 
 
 def test_init_refuses_a_strength_its_dtype_cannot_hold(tmp_path):

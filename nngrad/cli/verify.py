@@ -61,14 +61,18 @@ def check(spec, mode, eps, rtol, atol, directions, seed, part, input_grad, fmt, 
               help="Relative tolerance (configs: tolerances).")
 @click.option("--atol", type=NON_NEGATIVE, default=None,
               help="Absolute tolerance (configs: tolerances).")
+@click.option("--notation", type=click.Choice(["auto", "standard", "ng"]), default="auto",
+              show_default=True,
+              help="ng: dZ and dA without the 1/m (Andrew Ng's); standard: as nngrad writes them; "
+                   "auto: ng where every dW and dB is right and every dZ, dA is that multiple.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
-def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
+def compare(spec, mine, rtol, atol, notation, fmt, config_path) -> int:
     """Compare the gradients in MINE with nngrad's for SPEC, and say what is wrong.
 
-    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl and dA0 (or dX) to
-    arrays, as your own code computed them. Exit status: 0 agree, 1 disagree, 2 bad input.
+    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl and dA0 (or dX), in
+    any case, to arrays, as your own code computed them; other keys are skipped with a warning. Exit status: 0 agree, 1 disagree, 2 bad input.
     """
     from ..verify.compare import compare_gradients, gradients_of
     from ..specs.read import load, load_gradients
@@ -83,13 +87,15 @@ def compare(spec, mine, rtol, atol, fmt, config_path) -> int:
                             **read_limits(settings))
     tol = settings["tolerances"][net.dtype]
     report = compare_gradients(net, arrays, rtol=tol["rtol"] if rtol is None else rtol,
-                               atol=tol["atol"] if atol is None else atol)
+                               atol=tol["atol"] if atol is None else atol, notation=notation)
     return show_report(report, fmt, title)
 
 
 def show_report(report, fmt: str, title: str) -> int:
     for warning in report.warnings:
         click.echo(f"nngrad: warning: {warning}", err=True)
+    for note in report.notes:
+        click.echo(f"nngrad: note: {note}", err=True)
     if fmt == "json":
         from ..render.jsondoc import to_json
 

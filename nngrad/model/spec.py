@@ -13,7 +13,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import SpecError, quoted
-from .values import choice, close_matches, real, shown
+from .values import choice, folded, real, shown, suggestion
 
 
 def named(value, path: tuple, what: str, table: Mapping, aliases: Mapping = {}) -> tuple[str, dict]:
@@ -25,7 +25,16 @@ def named(value, path: tuple, what: str, table: Mapping, aliases: Mapping = {}) 
     else:
         name, options = value, {}
     name = aliases.get(name, name) if isinstance(name, str) else name
-    return choice(name, table, path, what), options
+    if isinstance(name, str) and name in table:
+        return name, options
+    return choice(name, table, path, what, others=other_names(table, aliases)), options
+
+
+def other_names(table: Mapping, aliases: Mapping = {}) -> dict:
+    """Every other name of a record of ``table`` (its ``aliases``: ``BCELoss`` for bce), and the
+    accepted ``aliases``, each mapped to the name it means; for a "did you mean" only."""
+    out = {other: name for name, record in table.items() for other in getattr(record, "aliases", ())}
+    return {**out, **aliases}
 
 
 def parameters(name: str, defaults: Mapping, given: Mapping, path: tuple, dtype: str) -> dict:
@@ -50,14 +59,27 @@ def number(value, where: tuple, dtype: str) -> float:
     return float(value)
 
 
-def known_keys(mapping: Mapping, known: tuple, path: tuple) -> None:
-    """SpecError at the first key of ``mapping`` that is not ``known``, with a "did you mean"."""
+def known_keys(mapping: Mapping, known: tuple, path: tuple, others: Mapping = {}) -> None:
+    """SpecError at the first key of ``mapping`` that is not ``known``, with a "did you mean"
+    (``suggestion``: ``B1`` -> b1; ``others`` maps other names of a key to it, as Y -> T)."""
     for key in mapping:
         if key not in known:
-            near = close_matches(str(key), known, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise SpecError(f"unknown key {quoted(key)}{hint}; expected {', '.join(known)}",
-                            path=(*path, key))
+            unknown_key(key, known, path, others)
+
+
+def unknown_key(key, known: tuple, path: tuple, others: Mapping = {}, expected: str = ""):
+    """Raise the SpecError of ``known_keys`` for ``key``; ``expected`` replaces the list."""
+    near = suggestion(str(key), known, others)
+    hint = f" (did you mean {near!r}?)" if near else ""
+    raise SpecError(f"unknown key {quoted(key)}{hint}; {expected or 'expected ' + ', '.join(known)}",
+                    path=(*path, key))
+
+
+def misnamed(mapping: Mapping, key: str, others: Mapping = {}):
+    """The key of ``mapping`` that is ``key`` written another way (``t`` or ``Y`` for T: its case
+    and separators, or a name ``others`` gives it), or None; for a missing key's message."""
+    names = {folded(key)} | {folded(o) for o, k in others.items() if k == key}
+    return next((k for k in mapping if k != key and isinstance(k, str) and folded(k) in names), None)
 
 
 def regularization(value, dtype: str):

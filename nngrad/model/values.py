@@ -7,6 +7,8 @@ numpy only. Every problem is a ``SpecError`` naming its place.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 from ..errors import SpecError, quoted
@@ -15,14 +17,35 @@ _KIND_NAMES = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects", "c
                "V": "records"}
 
 
-def choice(value, choices, path, what, default: str = "") -> str:
-    """``value`` if it is one of ``choices``, else SpecError: did you mean, choices, ``default``."""
+def choice(value, choices, path, what, default: str = "", others: Mapping = {}) -> str:
+    """``value`` if it is one of ``choices``, else SpecError: did you mean (see ``suggestion``;
+    ``others`` maps other names of a choice to it), choices, ``default``."""
     if isinstance(value, str) and value in choices:
         return value
-    near = close_matches(value if isinstance(value, str) else quoted(value), list(choices), n=1)
-    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    near = suggestion(value if isinstance(value, str) else quoted(value), choices, others)
+    hint = f" (did you mean {near!r}?)" if near else ""
     told = f"unknown {what} {quoted(value)}" if isinstance(value, str) and value else f"is {shown(value)}"
     raise SpecError(f"{told}{hint}; expected one of: {', '.join(choices)}{default}", path=path)
+
+
+def suggestion(word: str, choices, others: Mapping = {}) -> str | None:
+    """The choice a user most likely meant by ``word``: one written the same but for case and
+    separators (``ReLU``, ``Leaky-ReLU``, ``B1``), else one that ``others`` knows by that name
+    (``{"BCELoss": "bce"}``), else difflib's closest of all those names, case aside; None if
+    none is close. A suggestion only: the caller still refuses ``word``."""
+    others = {o: c for o, c in others.items() if c in choices}
+    for table in ({c: c for c in choices}, others):
+        same = [c for o, c in table.items() if folded(o) == folded(word)]
+        if same:
+            return same[0]
+    names = {**{o.lower(): c for o, c in others.items()}, **{c.lower(): c for c in choices}}
+    near = close_matches(word.lower(), list(names), n=1)
+    return names[near[0]] if near else None
+
+
+def folded(name: str) -> str:
+    """``name`` compared without regard to case or separators: ``Leaky_ReLU`` -> ``leakyrelu``."""
+    return name.lower().replace("_", "").replace("-", "").replace(" ", "")
 
 
 def described(value) -> str:

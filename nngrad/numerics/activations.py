@@ -162,7 +162,7 @@ ACTIVATIONS: dict[str, Activation] = {
         "σ′(Z) = σ(Z)(1 − σ(Z)) = A ⊙ (1 − A), from the forward output",
         Notation("σ", r"\sigma", "1 / (1 + np.exp(-{x}))"), None,
         (("Z (1 − Z), the derivative's formula applied to Z instead of A",
-          lambda g, z, a: g * z * (1 - z)),), reads_z=False),
+          lambda g, z, a: g * z * (1 - z)),), reads_z=False, aliases=("logistic",)),
     "tanh": Activation(
         np.tanh, lambda g, z, a: tanh_vjp(g, a), "tanh(z)", "1 - a^2",
         lambda E, g, z, a, p: E.Op("*", g, E.Op("-", E.Num(1), E.Pow(a), boxed=True)),
@@ -180,7 +180,8 @@ ACTIVATIONS: dict[str, Activation] = {
         lambda E, g, z, a, p: E.Op("*", g, _silu_prime(E, z)),
         "silu′(Z) = σ(Z) ⊙ (1 + Z ⊙ (1 − σ(Z)))",
         Notation("silu", r"\operatorname{silu}", "{x} / (1 + np.exp(-{x}))"), None,
-        (("σ(Z), the derivative without its second term", lambda g, z, a: g * sigmoid(z)),)),
+        (("σ(Z), the derivative without its second term", lambda g, z, a: g * sigmoid(z)),),
+        aliases=("swish",)),
     "gelu": Activation(
         gelu, lambda g, z, a: g * gelu_grad(z),
         "z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))",

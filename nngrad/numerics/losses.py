@@ -74,20 +74,24 @@ LOSSES: dict[str, Loss] = {
     "mse": Loss(
         lambda y, t: (y - t) ** 2, lambda y, t: 2 * (y - t), "mean", "(y - t)^2",
         lambda E, Y, T, p: E.Pow(_diff(E, Y, T)), lambda E, Y, T, p: E.Scale(E.Num(2), _diff(E, Y, T)),
-        "2 from d/dY (Y − T)²", None, ()),  # a lost 2 is diagnosed as a scale
+        "2 from d/dY (Y − T)²", None, (),
+        aliases=("MSELoss", "mean_squared_error")),  # a lost 2 is diagnosed as a scale
     "sse": Loss(
         lambda y, t: (y - t) ** 2, lambda y, t: 2 * (y - t), "sum", "(y - t)^2",
         lambda E, Y, T, p: E.Pow(_diff(E, Y, T)), lambda E, Y, T, p: E.Scale(E.Num(2), _diff(E, Y, T)),
-        "2 from d/dY (Y − T)²", None, ()),  # a lost 2 is diagnosed as a scale
+        "2 from d/dY (Y − T)²", None, (),
+        aliases=("sum_squared_error",)),  # a lost 2 is diagnosed as a scale
     "half_sse": Loss(
         lambda y, t: (y - t) ** 2 / 2, lambda y, t: y - t, "sum", "(y - t)^2 / 2",
         lambda E, Y, T, p: E.Div(E.Pow(_diff(E, Y, T)), 2), lambda E, Y, T, p: _diff(E, Y, T),
-        "the 1/2 in (Y − T)²/2 cancels the 2 of its derivative", None, ()),
+        "the 1/2 in (Y − T)²/2 cancels the 2 of its derivative", None, (),
+        aliases=("quadratic", "QuadraticCost")),  # Nielsen's network.py and network2.py
     "mae": Loss(
         lambda y, t: np.abs(y - t), lambda y, t: np.sign(y - t), "mean", "|y - t|",
         lambda E, Y, T, p: E.Fn("abs", _diff(E, Y, T)), lambda E, Y, T, p: E.Fn("sign", _diff(E, Y, T)),
         "d/dY |Y − T| = sign(Y − T), with sign(0) = 0", lambda y, t: y - t,
-        (("Y − T, the squared error's derivative", lambda y, t: y - t),), "where Y = T"),
+        (("Y − T, the squared error's derivative", lambda y, t: y - t),), "where Y = T",
+        aliases=("L1Loss", "mean_absolute_error")),
     "bce": Loss(
         lambda y, t: -(xlogy(t, y) + xlogy(1 - t, 1 - y)),
         lambda y, t: xdivy(1 - t, 1 - y) - xdivy(t, y), "mean", "-(t log y + (1 - t) log(1 - y))",
@@ -99,13 +103,17 @@ LOSSES: dict[str, Loss] = {
         (("−T / Y, without the (1 − T) / (1 − Y) term", lambda y, t: -xdivy(t, y)),),
         targets=_unit, targets_text="targets in [0, 1]", init_output="sigmoid",
         init_outputs=("sigmoid", "softmax"), init_targets_text="0 or 1",
-        init_targets=lambda rng, m, n: rng.integers(0, 2, (m, n)).astype(float)),
+        init_targets=lambda rng, m, n: rng.integers(0, 2, (m, n)).astype(float),
+        # Nielsen's network2.py CrossEntropyCost is this one: sum(-y log a - (1 - y) log(1 - a))
+        aliases=("BCELoss", "binary_crossentropy", "CrossEntropyCost")),
     "cross_entropy": Loss(
         lambda y, t: -xlogy(t, y), lambda y, t: -xdivy(t, y), "batch_mean", "-t log y",
         lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("*", T, E.Fn("log", Y))),
         lambda E, Y, T, p: E.Scale(E.Num(-1, "−"), E.Op("/", T, Y)), "d/dY of −T log Y", None, (),
         labels=True, output=("softmax",), init_output="softmax", init_targets_text="one-hot rows",
-        init_targets=lambda rng, m, n: np.eye(n)[rng.integers(0, n, m)]),
+        init_targets=lambda rng, m, n: np.eye(n)[rng.integers(0, n, m)],
+        aliases=("CrossEntropyLoss", "categorical_crossentropy", "sparse_categorical_crossentropy",
+                 "softmax_loss")),
     "svm": Loss(
         lambda y, t, margin: np.maximum(_svm_margins(y, t, margin), 0), _svm_dterm, "batch_mean",
         "sum over j != label of max(0, y_j - y_label + margin)",
@@ -119,7 +127,8 @@ LOSSES: dict[str, Loss] = {
         "at a margin of 0", targets=_one_hot,
         targets_text="one-hot targets: one 1 per example, the rest 0 (or m class labels)",
         labels=True, params={"margin": 1.0}, init_targets_text="class labels",
-        init_targets=lambda rng, m, n: rng.integers(0, n, m).astype(float)),
+        init_targets=lambda rng, m, n: rng.integers(0, n, m).astype(float),
+        aliases=("MultiMarginLoss", "multiclass_hinge", "svm_loss")),
     "hinge": Loss(
         lambda y, t: np.maximum(1 - t * y, 0), lambda y, t: -t * (1 - t * y > 0), "mean",
         "max(0, 1 - t y), t in {-1, +1}",
@@ -128,7 +137,7 @@ LOSSES: dict[str, Loss] = {
         "d/dY max(0, 1 − T Y) = −T where 1 − T Y > 0, else 0 (0 at the kink)",
         lambda y, t: 1 - t * y, (("−T everywhere, without the mask", lambda y, t: -t + 0 * y),),
         "where T Y = 1", targets=_signs, targets_text="targets -1 or +1", init_targets_text="-1 or +1",
-        init_targets=lambda rng, m, n: rng.choice([-1.0, 1.0], (m, n))),
+        init_targets=lambda rng, m, n: rng.choice([-1.0, 1.0], (m, n)), aliases=("hinge_loss",)),
     "dot": Loss(
         lambda y, t: t * y, lambda y, t: t + 0 * y, "sum", "t y",
         lambda E, Y, T, p: E.Op("*", T, Y), lambda E, Y, T, p: T,

@@ -31,7 +31,8 @@ class Activation(NamedTuple):
     with ``why`` beside it (``p``: the params and ``layout``); ``notation`` for f itself, and
     ``prime`` (with ``f_prime``) for a derivative that the rule names as a function; ``kink(z)``
     an array whose sign changes where f' jumps (None: smooth); ``mistakes`` the usual wrong
-    derivatives, ``(label, vjp)``, that compare tries; ``reads_z=False``: vjp reads only g and a.
+    derivatives, ``(label, vjp)``, that compare tries; ``reads_z=False``: vjp reads only g and a;
+    ``aliases`` other libraries' names for it, which a spec refuses with a "did you mean".
     """
 
     f: Callable
@@ -48,6 +49,7 @@ class Activation(NamedTuple):
     elementwise: bool = True
     prime: Notation | None = None
     f_prime: Callable | None = None
+    aliases: tuple = ()
 
 
 class Loss(NamedTuple):
@@ -61,7 +63,8 @@ class Loss(NamedTuple):
     activations it needs (empty: any); ``mistakes`` as for an activation, on dl/dY. For ``nngrad
     init``: ``init_output`` the output activation it gets, ``init_outputs`` those it can take
     (empty: any), and ``init_targets(rng, m, n)`` random targets in rows, told as
-    ``init_targets_text``.
+    ``init_targets_text``. ``aliases``: other libraries' and courses' names for it (``BCELoss``),
+    which a spec refuses with a "did you mean" this one.
     """
 
     term: Callable
@@ -83,6 +86,7 @@ class Loss(NamedTuple):
     init_outputs: tuple = ()
     init_targets: Callable = lambda rng, m, n: rng.standard_normal((m, n))
     init_targets_text: str = "N(0, 1)"
+    aliases: tuple = ()
 
 
 class FusedLoss(NamedTuple):

@@ -8,6 +8,8 @@ a ``SpecError`` naming the entry (``tensors.dW1.shape``, ``dW1[0][1]``) and its 
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 from ..errors import SpecError, quoted
@@ -16,18 +18,41 @@ from ..model.values import described, kind_of
 from .npzread import npz_arrays
 
 
-def npz_gradients(data, limit: int | None) -> dict:
-    """An NPZ's members, each an array of numbers."""
+class Entries(Mapping):
+    """A file's entries, each checked (``convert(key, value)``) when it is first read, so that
+    a key which the caller's check skips, naming no gradient, cannot refuse the file."""
+
+    def __init__(self, raw: dict, convert):
+        self._raw, self._convert, self._done = raw, convert, {}
+
+    def __getitem__(self, key):
+        if key not in self._done:
+            self._done[key] = self._convert(key, self._raw[key])
+        return self._done[key]
+
+    def __iter__(self):
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def npz_gradients(data, limit: int | None) -> Entries:
+    """An NPZ's members, each an array of numbers when it is read."""
     arrays = npz_arrays(data, "is a single .npy array; save gradients with np.savez(dW1=..., ...)",
                         limit)
-    for key, a in arrays.items():
-        if a.dtype.kind not in "iuf":
-            raise SpecError(f"must hold numbers, not {a.dtype}", path=(key,))
-    return arrays
+    return Entries(arrays, _numeric)
 
 
-def yaml_gradients(data: bytes, check, memory_limit: int | None = None) -> dict:
-    """The entries of a YAML or JSON gradient file as float64 arrays, given to ``check``."""
+def _numeric(key: str, a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind not in "iuf":
+        raise SpecError(f"must hold numbers, not {a.dtype}", path=(key,))
+    return a
+
+
+def yaml_gradients(data: bytes, check, memory_limit: int | None = None):
+    """The entries of a YAML or JSON gradient file, float64 arrays as they are read (``Entries``),
+    given to ``check``; its result."""
     from .yamlread import line_of, parse, to_python
 
     root = parse(data, "is empty; it should map gradient names (dW1, dB1, ...) to arrays",
@@ -38,8 +63,8 @@ def yaml_gradients(data: bytes, check, memory_limit: int | None = None) -> dict:
             raise SpecError(f"is a {kind_of(doc)}; it should map gradient names to arrays")
         prefix = ("tensors",) if isinstance(doc.get("tensors"), dict) else ()
         entries = doc["tensors"] if prefix else doc
-        return check({str(key): _entry(value, (*prefix, key))
-                      for key, value in entries.items()})
+        return check(Entries({str(key): (key, value) for key, value in entries.items()},
+                             lambda _, entry: _entry(entry[1], (*prefix, entry[0]))))
     except SpecError as e:
         raise e.located(line=line_of(root, e.path)) from None
 

@@ -14,7 +14,7 @@ from ..numerics.losses import LOSSES
 from ..numerics.regularization import KEYS
 from ..errors import SpecError, quoted
 from ..model.network import Layer, Network
-from ..model.spec import known_keys
+from ..model.spec import known_keys, misnamed, unknown_key
 from ..model.values import described, kind_of
 from .npzread import npz_arrays
 from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
@@ -22,6 +22,9 @@ from .sources import load_file, read_bytes  # noqa: F401 - config and specfile r
 NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
 SPEC_EMPTY = "is empty; a spec is a mapping with X, T, layers and loss"
 SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers", "regularization")
+OTHER_KEYS = {"Y": "T", "targets": "T", "labels": "T", "inputs": "X", "input": "X",
+              "activation": "activations", "weights": "W", "bias": "b", "biases": "b"}
+# other names a user gives a spec's keys: each unknown, with a "did you mean" (see known_keys)
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
 NPZ_REGULARIZATION = {f"regularization_{key}": key for key in KEYS}  # member: key
 
@@ -65,7 +68,7 @@ def from_mapping(spec, build=Network) -> Network:
     """A Network from a spec already parsed to plain data (mappings, lists, numbers)."""
     if not isinstance(spec, dict):
         raise SpecError(f"is a {kind_of(spec)}; a spec is a mapping with X, T, layers and loss")
-    known_keys(spec, SPEC_KEYS, ())
+    known_keys(spec, SPEC_KEYS, (), OTHER_KEYS)
     for key in ("X", "T", "layers", "loss"):
         if key not in spec:
             raise SpecError(f"the spec has no {key}")
@@ -78,7 +81,7 @@ def from_mapping(spec, build=Network) -> Network:
         if not isinstance(layer, dict):
             raise SpecError(f"is a {kind_of(layer)}; a layer is a mapping with W, b and activation",
                             path=path)
-        known_keys(layer, ("W", "b", "activation"), path)
+        known_keys(layer, ("W", "b", "activation"), path, OTHER_KEYS)
         if "W" not in layer:
             raise SpecError("has no W", path=path)
         if "activation" not in layer:
@@ -166,12 +169,15 @@ def from_arrays(arrays: dict, build=Network) -> Network:
     """A Network from the NPZ layout's arrays: X, T, W1..WL, b1..bL, activations, loss, ..."""
     for key in ("X", "T", "activations", "loss"):
         if key not in arrays:
+            stray = misnamed(arrays, key, OTHER_KEYS)  # Y for T
+            if stray is not None:
+                unknown_key(stray, (key,), (), OTHER_KEYS, f"the NPZ has no member {key!r}")
             raise SpecError(f"the NPZ has no member {key!r}")
     names = _strings(arrays["activations"], "activations")
     L = len(names)
     known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL, *NPZ_REGULARIZATION,
              *(f"{p}{l}" for l in range(1, L + 1) for p in "Wb"))
-    known_keys(arrays, known, ())
+    known_keys(arrays, known, (), OTHER_KEYS)
     layers = []
     for l, spec in enumerate(names, start=1):
         if f"W{l}" not in arrays:
@@ -254,12 +260,14 @@ def load_gradients(source, *, name: str | None = None, check=None, limit: int | 
 
     YAML and JSON hold a mapping of name to nested lists, or to ``{"shape": ..., "data": ...}``
     as ``nngrad run --format json`` writes them (whose ``tensors`` mapping is also accepted); a
-    shape that its data contradicts is refused. ``check(arrays)``, if given, validates them; its
-    SpecError is given this file and line. The limits are as for ``load``.
+    shape that its data contradicts is refused. ``check(arrays)``, if given, validates them and
+    gives the result (``arrays`` is a Mapping whose entries are read and checked as they are
+    accessed, so that ``check`` may skip some unread); its SpecError is given this file and line.
+    The limits are as for ``load``.
     """
     from .gradfile import npz_gradients, yaml_gradients
 
-    check = check or (lambda arrays: arrays)
+    check = check or dict  # every entry read, and checked
     return load_file(source, name, lambda data: check(npz_gradients(data, limit)),
                      lambda data: yaml_gradients(data, check, memory_limit), limit=limit,
                      read_limit=read_limit)

@@ -77,6 +77,7 @@ class Report:
     worst: list = field(default_factory=list)      # check: (name, index, analytic, numeric, rel)
     skipped: list = field(default_factory=list)    # check: one message per skipped entry
     warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)      # compare: how the gradients were read
     settings: dict = field(default_factory=dict)
 
     @property
@@ -92,6 +93,8 @@ class Report:
                              "rel_err": _num(r)} for n, i, a, b, r in self.worst]
             out["skipped"] = list(self.skipped)
         out["warnings"] = list(self.warnings)
+        if self.command == "compare":
+            out["notes"] = list(self.notes)
         out["settings"] = {k: _num(v) if isinstance(v, float) else v
                            for k, v in self.settings.items()}
         return out

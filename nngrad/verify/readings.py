@@ -1,0 +1,124 @@
+"""Other right readings of a user's gradients, before any is called wrong.
+
+- **Notation.** Andrew Ng's notation leaves the reduction's 1/m out of dZ and dA and applies it
+  in dW and db: its dZ and dA are nngrad's times 1/factor (m for batch_mean, m·n for mean).
+  ``auto`` reads a file so when every dW and dB given is right and every dZ and dA given is
+  exactly that multiple; ``ng`` always, ``standard`` never.
+- **Convention.** At a kink the derivative is a convention: nngrad takes relu'(0) = 0 (and
+  alpha for leaky_relu and elu), PyTorch's; relu'(0) = 1 (``Z >= 0``) is as valid a subgradient.
+  Tensors that match the right-hand derivative at every Z exactly 0, and differ only there,
+  agree.
+- **Loss.** When the given gradients are exactly those of the same network with another loss
+  or reduction, ``other_loss`` says which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import SpecError
+from ..model.shapes import rows
+from ..numerics.activations import ACTIVATIONS
+from ..numerics.losses import LOSSES, REDUCTIONS, reduction_factor
+
+NOTATIONS = ("auto", "standard", "ng")
+SUMMED = ("dA", "dZ")  # the tensors Ng's notation leaves unscaled
+
+
+def ng_factor(net) -> float:
+    """What Ng's dZ and dA are, in multiples of nngrad's: 1 / the reduction's factor."""
+    return 1.0 / reduction_factor(net.reduction, (net.batch, net.widths[-1]))
+
+
+def notation_reading(net, res, arrays: dict, notation: str, agrees) -> dict:
+    """The right values to hold ``arrays`` to: nngrad's, or Ng's for dZ and dA; with the
+    notation that was read (``standard`` or ``ng``) under the key ``None``."""
+    k = ng_factor(net)
+    ng = {name: k * res[name] for name in arrays if name[:2] in SUMMED}
+    if notation == "auto":
+        params = [name for name in arrays if name[:2] in ("dW", "dB")]
+        summed = [name for name in arrays if name[:2] in SUMMED]
+        notation = "ng" if k != 1 and params and summed and \
+            all(agrees(arrays[n], res[n]) for n in params) and \
+            all(agrees(arrays[n], ng[n]) and not agrees(arrays[n], res[n]) for n in summed) \
+            else "standard"
+    right = {name: (ng[name] if notation == "ng" and name in ng else res[name]) for name in arrays}
+    right[None] = notation
+    return right
+
+
+def ng_note(net) -> str:
+    k = ng_factor(net)
+    return (f"read in Andrew Ng's notation: dZ and dA without the reduction's 1/{k:g} "
+            f"({net.reduction} over {'m' if net.reduction == 'batch_mean' else 'm·n'}), applied "
+            "in dW and dB instead; --notation standard reads them as nngrad writes them")
+
+
+def convention_reading(net, res, input_grad: bool) -> dict | None:
+    """The gradients with the right-hand derivative (1) at every kinked Z that is exactly 0,
+    by name, in the spec's layout; None where no Z sits on a kink."""
+    L = len(net.layers)
+    on_kink = [l for l in range(1, L + 1) if ACTIVATIONS[net.layers[l - 1].activation].kink
+               is not None and np.any(res[f"Z{l}"] == 0)]
+    if not on_kink or f"dA{L}" not in res:
+        return None
+    out, dA = {}, rows(res[f"dA{L}"], net.layout)
+    for l in range(L, 0, -1):
+        layer = net.layers[l - 1]
+        Z, A = (rows(res[f"{k}{l}"], net.layout) for k in ("Z", "A"))
+        if l == L and (layer.activation, net.loss) in _fused():
+            dZ = rows(res[f"dZ{L}"], net.layout)
+        else:
+            dZ = ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
+            if l in on_kink:
+                dZ = np.where(Z == 0, dA, dZ)
+        A_prev = rows(res[f"A{l - 1}"], net.layout) if l > 1 else rows(net.X, net.layout)
+        out.update({f"dA{l}": rows(dA, net.layout), f"dZ{l}": rows(dZ, net.layout),
+                    f"dW{l}": rows(A_prev.T @ dZ, net.layout),
+                    f"dB{l}": dZ.sum(axis=0).reshape(res[f"dB{l}"].shape)})
+        dA = dZ @ rows(layer.W, net.layout).T
+    if input_grad:
+        out["dA0"] = rows(dA, net.layout)
+    for name in out:  # a penalty is added to dW and dB as nngrad adds it
+        if name[:2] in ("dW", "dB") and net.regularization is not None:
+            from ..numerics.regularization import penalty_grads
+
+            out[name] = out[name] + penalty_grads(net).get(name, 0.0)
+    return out
+
+
+def convention_note(net, names) -> str:
+    kinked = sorted({net.layers[int(n[2:]) - 1].activation for n in names if int(n[2:]) >= 1})
+    return (f"{', '.join(names)} take{'s' if len(names) == 1 else ''} the derivative 1 where a "
+            f"Z of {', '.join(kinked) or 'a kinked activation'} is exactly 0: a valid "
+            "subgradient, a convention, not a mistake (nngrad takes relu'(0) = 0, as PyTorch); "
+            "they agree")
+
+
+def other_loss(net, arrays: dict, agrees, run) -> str | None:
+    """"{name, reduction: r}" (or several, "... or ...", where they give the same numbers) when
+    every given tensor is exactly that loss's gradient on this network, another loss or
+    reduction than the spec's; else None. Tried on small nets."""
+    if sum(l.W.size for l in net.layers) * max(net.batch, 1) > 2_000_000:
+        return None
+    found = []
+    for name in LOSSES:
+        for reduction in REDUCTIONS:
+            if (name, reduction) == (net.loss, net.reduction):
+                continue
+            try:
+                other = replace(net, loss=name, reduction=reduction, loss_params={})
+            except SpecError:
+                continue
+            res = run(other, input_grad="dA0" in arrays)
+            if all(agrees(a, res[n]) for n, a in arrays.items()):
+                found.append(f"{{{name}, reduction: {reduction}}}")
+    return " or ".join(found) or None
+
+
+def _fused():
+    from ..numerics.losses import FUSED
+
+    return FUSED
