@@ -52,7 +52,7 @@ def test_compare_says_the_penalty_has_another_forms_factor():
     data, pen = oracle.gradients(spec, part="data"), oracle.gradients(spec, part="penalty")
     report = nngrad.compare(network(spec), {"dW2": data["dW2"] + 0.5 * pen["dW2"]})
     (d,) = diagnoses(report, "dW2")
-    assert d.kind == "regularization" and "L2 term is half what the full L2 penalty" in d.message
+    assert d.kind == "regularization" and "L2 term is half what the spec's full L2 penalty" in d.message
 
 
 def test_compare_names_a_hinge_derivative_without_its_mask():

@@ -106,7 +106,8 @@ def _scratch(tmp_path, text: str):
         shutil.copy(DATA / "net_with_w3_transposed.yaml", tmp_path / name)
     init = re.search(r"(?m)^(nngrad init [^#\n]*-o reg\.yaml)", text).group(1)
     subprocess.run([sys.executable, "-m", *init.split()], cwd=tmp_path, check=True)
-    (tmp_path / "my_backprop.py").write_text(_block("# my_backprop.py"))
+    for script in re.findall(r"```python\n(# (\w+\.py):.*?)```", text, re.S):
+        (tmp_path / script[1]).write_text(script[0])  # each script the text names, as written
     subprocess.run([sys.executable, "my_backprop.py"], cwd=tmp_path, check=True)
 
 

@@ -143,24 +143,24 @@ def _penalty(name, M, R, net) -> list:
     m, l = net.batch, int(name[2:])
     g2, g1 = penalty_grads(net, "l2")[name], penalty_grads(net, "l1")[name]
     data = R - g
-    l2 = f"the {reg.form} L2 penalty {FORMS[reg.form].words} with λ = {reg.l2:g}"
+    l2 = f"{reg.form} L2 penalty {FORMS[reg.form].words} with λ = {reg.l2:g}"
     cases = [(data, f"{name} lacks the penalty's gradient", "add it")]
     if reg.l2 and reg.l1:
         cases += [(data + g1, f"{name} lacks the L2 term of the penalty's gradient", "add it"),
                   (data + g2, f"{name} lacks the L1 term, {reg.l1:g} sign(W), of the penalty's "
                    "gradient", "add it")]
     if reg.l2:
-        cases += [(data + k * g2 + g1, f"{name}'s L2 term is {why} what {l2} gives", "")
+        cases += [(data + k * g2 + g1, f"{name}'s L2 term is {why} what the spec's {l2} gives", "")
                   for k, why in ((2.0, "twice"), (0.5, "half"), (1 / m, f"1/m = 1/{m} of"),
                                  (float(m), f"m = {m} times")) if k != 1]
     cases.append((data - g, f"{name}'s penalty gradient has the wrong sign", ""))
     scale = float(np.abs(R).max()) or 1.0
     hint = ", ".join(f"{form} adds {f.grad_words}" for form, f in FORMS.items())
-    spec = l2 if reg.l2 else f"L1 with {reg.l1:g}"
+    spec = f"the {l2}" if reg.l2 else f"L1 with {reg.l1:g}"
     for fit, text, what in cases:
         if np.allclose(M, fit, rtol=1e-6, atol=1e-9 * scale):
-            return [Diagnosis(name, "regularization", f"{text}: the spec's regularization is "
-                              + spec, layer=l,
+            said = text if "the spec's" in text else f"{text}: the spec's regularization is {spec}"
+            return [Diagnosis(name, "regularization", said, layer=l,
                               hint=(f"{what}; " if what else "") + f"the forms' gradients: {hint}")]
     c = _scale_of(M, data, 1e-6, 1e-9 * scale) if np.any(data) else None
     if c is not None and abs(c - 1) > 1e-9:  # no penalty, and the data part scaled
