@@ -715,3 +715,48 @@ def test_cli_keepdims_points_to_bs_own_shape(tmp_path):
     assert [d["kind"] for d in told] == ["bias_reduction"]
     said = told[0]["message"] + " " + told[0].get("hint", "")
     assert "sum with keepdims" not in said.lower() and HOW_TO_FLAT.search(said)
+
+
+# --- review: readings and causes that must not mislead ------------------------------------------
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_ng_code_with_one_real_mistake_names_only_that_one(layout):
+    spec, net, right, _ = make(layout, widths=(3, 4, 1), hidden="relu", output="sigmoid", loss="bce")
+    m = 5  # bce over one output: Ng's dZ and dA are m times nngrad's
+    mine = {**{f"dZ{l}": m * right[f"dZ{l}"] for l in (1, 2)}, **params(right)}
+    mine["dB1"] = m * right["dB1"]  # the 1/m forgotten in db1 alone
+    report = nngrad.compare(net, mine)
+    assert report.settings["notation"] == "ng" and wrong(report) == {"dB1"}
+    assert "1/m" in texts(report, "dB1")
+
+
+def test_a_sign_flip_with_two_outputs_gets_no_invented_cause():
+    spec, net, right, _ = make("rows", widths=(3, 4, 2))
+    report = nngrad.compare(net, {"dW2": -right["dW2"]})
+    assert [d.message for d in report.diagnoses if d.tensor == "dW2"] == ["dW2 has the wrong sign"]
+
+
+def test_float32_values_that_are_right_are_said_so():
+    spec, net, right, _ = make("rows")
+    net32 = network(spec, dtype="float32")
+    report = nngrad.compare(net32, {"dB1": right["dB1"].reshape(1, -1)})
+    (d,) = [d for d in report.diagnoses if d.tensor == "dB1"]
+    assert d.message.endswith("the values are right") and "times" not in d.message
+
+
+def test_a_penalty_left_out_is_no_consequence_of_a_right_dZ():
+    spec, net, right, _ = make("rows", regularization={"l2": 0.1})
+    data = oracle.gradients(spec, part="data")
+    mine = {"dZ2": right["dZ2"], "dW2": data["dW2"], "dW1": data["dW1"]}
+    said = " ".join(d.message for d in nngrad.compare(net, mine).diagnoses)
+    assert "consequence" not in said and "lacks the penalty" in said
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_dx_with_w1_where_w1_transposed_belongs_names_w1(layout):
+    spec, net, right, _ = make(layout, widths=(3, 3, 2))
+    W1 = oracle.params_of(spec)[0]
+    dX = right["dZ1"] @ W1 if is_rows(spec) else W1 @ right["dZ1"]
+    report = nngrad.compare(net, {"dX": dX})
+    assert wrong(report) == {"dA0"} and kinds(report, "dA0") == {"transpose"}
+    assert "W1" in texts(report, "dA0")

@@ -270,3 +270,16 @@ def test_a_layout_or_reduction_in_another_case_gets_a_did_you_mean():
         network({**random_spec(), "layout": "Columns"})
     with pytest.raises(nngrad.SpecError, match="did you mean 'batch_mean'"):
         network({**random_spec(), "loss": {"name": "mse", "reduction": "BatchMean"}})
+
+
+def test_an_npz_member_of_python_objects_is_skipped_when_it_names_no_gradient(tmp_path):
+    spec = random_spec(seed=3)
+    right = oracle.gradients(spec)
+    (tmp_path / "net.yaml").write_text(yaml.safe_dump(spec))
+    mine = tmp_path / "mine.npz"
+    np.savez(mine, dW1=right["dW1"], cache=np.array([{"Z1": 1}], dtype=object))
+    proc = nngrad_cli("compare", str(tmp_path / "net.yaml"), str(mine))
+    assert proc.returncode == 0 and b"skipped cache" in proc.stderr
+    np.savez(mine, dW1=np.array([{"Z1": 1}], dtype=object))
+    assert_one_line_error(nngrad_cli("compare", str(tmp_path / "net.yaml"), str(mine)),
+                          "dW1", "Python objects")

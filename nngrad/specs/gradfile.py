@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import SpecError, quoted
 from .read import number, numbers
 from ..model.values import described, kind_of
-from .npzread import npz_arrays
+from .npzread import Unread, npz_arrays
 
 
 class Entries(Mapping):
@@ -40,11 +40,13 @@ class Entries(Mapping):
 def npz_gradients(data, limit: int | None) -> Entries:
     """An NPZ's members, each an array of numbers when it is read."""
     arrays = npz_arrays(data, "is a single .npy array; save gradients with np.savez(dW1=..., ...)",
-                        limit)
+                        limit, defer=True)
     return Entries(arrays, _numeric)
 
 
-def _numeric(key: str, a: np.ndarray) -> np.ndarray:
+def _numeric(key: str, a) -> np.ndarray:
+    if isinstance(a, Unread):
+        raise a.error
     if a.dtype.kind not in "iuf":
         raise SpecError(f"must hold numbers, not {a.dtype}", path=(key,))
     return a

@@ -42,9 +42,19 @@ def stream_limit(limit: int | None = None) -> int:
     return limit + limit // 256 + (4 << 20)
 
 
-def npz_arrays(data, single: str, limit: int | None = None, precheck=None) -> dict:
+class Unread:
+    """A member whose header refused it (Python objects, records, ...), left unread: the
+    SpecError is raised only where the member is used (``npz_arrays(..., defer=True)``)."""
+
+    def __init__(self, error: SpecError):
+        self.error = error
+
+
+def npz_arrays(data, single: str, limit: int | None = None, precheck=None,
+               defer: bool = False) -> dict:
     """Every member of an NPZ (its bytes, or a seekable binary file) as an array; SpecError
-    ``single`` when it is one .npy.
+    ``single`` when it is one .npy. With ``defer``, a member whose header is refused becomes an
+    ``Unread`` (a gradient file may hold a ``cache`` that names no gradient).
 
     ``precheck(headers, read)``, if given, is called once every header is checked and before
     any array is read: ``headers`` maps each member to its declared ``(shape, dtype)``, and
@@ -74,7 +84,13 @@ def npz_arrays(data, single: str, limit: int | None = None, precheck=None) -> di
                 raise SpecError(f"is stored twice in the NPZ (two members "
                                 f"{quoted(info.filename)}); an NPZ holds each array once, as "
                                 "np.savez writes it", path=(key,))
-            members[key], headers[key] = info, _header(archive, info, limit)
+            members[key] = info
+            try:
+                headers[key] = _header(archive, info, limit)
+            except SpecError as e:
+                if not defer or not e.path:
+                    raise
+                arrays[key] = Unread(e)
 
         def read(key: str) -> np.ndarray:
             if key not in arrays:

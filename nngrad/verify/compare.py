@@ -48,7 +48,7 @@ def compare_gradients(net: Network, mine: Mapping, *, rtol: float | None = None,
     agrees = lambda M, R: tensor_report(M, R, rtol, atol).status == OK  # noqa: E731
     right = notation_reading(net, res, arrays, notation, agrees)
     report.settings["notation"] = read = right.pop(None)
-    if read == "ng":
+    if read == "ng" and ng_note(net):
         report.notes.append(ng_note(net))
     for name in sorted(arrays, key=_backprop_order(res.n_layers)):
         report.tensors[name] = tensor_report(arrays[name], right[name], rtol, atol)

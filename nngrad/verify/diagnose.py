@@ -100,7 +100,7 @@ def _scale_of(M, C, rtol, atol) -> float | None:
     """
     if M.shape != C.shape or not (np.isfinite(M).all() and np.isfinite(C).all()):
         return None
-    if M.size < 2:  # any c fits one entry: only M = C tells anything
+    if np.count_nonzero(C) < 2:  # any c fits one number: only M = C tells anything
         return 1.0 if np.all(np.abs(M - C) <= atol + rtol * np.abs(C).max()) and C.any() else None
     s, t = float(np.abs(M).max(initial=0.0)), float(np.abs(C).max(initial=0.0))
     if not s or not t:
@@ -239,4 +239,10 @@ def _carried(ctx, mine: dict, l: int) -> dict:
         out.update({f"dA{k}": rows(dA, net.layout), f"dZ{k}": rows(dZ, net.layout),
                     f"dW{k}": rows(A_prev.T @ dZ, net.layout),
                     f"dB{k}": dZ.sum(axis=0).reshape(ctx.res[f"dB{k}"].shape)})
+    if net.regularization is not None:  # with the penalty's gradient, as the right ones hold it
+        from ..numerics.regularization import penalty_grads
+
+        for name, g in penalty_grads(net).items():
+            if name in out:
+                out[name] = out[name] + g
     return out

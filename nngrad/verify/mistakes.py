@@ -19,9 +19,14 @@ from ..numerics.activations import ACTIVATIONS
 from .report import Diagnosis
 
 
+def one(ctx, c: float) -> bool:
+    """Whether c is 1 to the compare tolerance (float32's is looser)."""
+    return abs(c - 1) <= max(1e-9, ctx.rtol)
+
+
 def also_scaled(ctx, name: str, c: float) -> str:
     """'' when c is 1, else '; besides, NAME is c times the right value: why'."""
-    if abs(c - 1) < 1e-9:
+    if one(ctx, c):
         return ""
     return "; besides, " + scale_text(ctx, name, c)[1]
 
@@ -47,7 +52,8 @@ def untransposed_weight(ctx, name, M, R) -> list:
     """dA_l = dZ_{l+1} · W_{l+1} (in rows; W · dZ in columns) where W_{l+1}ᵀ belongs, in a
     square layer, and the dZ_l, dW_l, dB_l that follow from it."""
     net, kind, l = ctx.net, name[:2], int(name[2:])
-    if kind not in ("dA", "dZ", "dW", "dB") or not 1 <= l < len(net.layers) or M.shape != R.shape:
+    if kind not in ("dA", "dZ", "dW", "dB") or not 0 <= l < len(net.layers) or M.shape != R.shape \
+            or (l == 0 and kind != "dA"):  # dA0 = dX, with W1
         return []
     W = rows(net.layers[l].W, net.layout)
     if W.shape[0] != W.shape[1] or ctx.fit(W, W.T) is not None:
@@ -87,7 +93,7 @@ def bias(ctx, name, M, R) -> list:
     c = ctx.fit(M.reshape(R.shape), R) if M.shape != R.shape and M.size == R.size else None
     if c is None:
         return []
-    right = abs(c - 1) < 1e-9
+    right = one(ctx, c)
     if M.ndim > R.ndim:
         how = f"sum without keepdims, or .reshape(-1), to reach b{l}'s {R.shape}"
     else:
@@ -178,7 +184,7 @@ def loss(ctx, name, M, R) -> list:
 
 def scale(ctx, name, M, R) -> list:
     c = ctx.fit(M, R)
-    if c is None or abs(c - 1) < 1e-9:
+    if c is None or one(ctx, c):
         return []
     kind, text = scale_text(ctx, name, c)
     return [Diagnosis(name, kind, text, layer=int(name[2:]), factor=c)]
@@ -186,7 +192,7 @@ def scale(ctx, name, M, R) -> list:
 
 def scale_text(ctx, name: str, c: float) -> tuple[str, str]:
     """(kind, message) for NAME being c times the right value, with its likely cause."""
-    size = _size(abs(c))
+    size = _size(abs(c), max(1e-9, ctx.rtol))
     if c < 0:
         text = f"{name} has the wrong sign" + ("" if abs(abs(c) - 1) < 1e-6 else
                                                f" and is {size} the right value")
@@ -196,10 +202,10 @@ def scale_text(ctx, name: str, c: float) -> tuple[str, str]:
     return ("sign" if c < 0 else "scale"), text + (f": {causes}" if causes else "")
 
 
-def _size(c: float) -> str:
+def _size(c: float, tol: float = 1e-9) -> str:
     """``3 times``, ``1/4 of``, ``5/6 of``; a factor no small fraction gives, as a decimal."""
     f = Fraction(c).limit_denominator(64) if math.isfinite(c) and c > 0 else None
-    if f is not None and f.numerator <= 10 ** 6 and abs(float(f) - c) <= 1e-9 * c:
+    if f is not None and f.numerator <= 10 ** 6 and abs(float(f) - c) <= tol * c:
         if f.denominator == 1:
             return f"{f.numerator} times"
         return f"{f.numerator}/{f.denominator} {'of' if f < 1 else 'times'}"
@@ -211,7 +217,7 @@ def explain_factor(c: float, net) -> str:
     make possible (m examples, n outputs, the 2 of a square); '' if nothing fits."""
     from ..numerics.losses import LOSSES
 
-    if not (0 < c < math.inf):
+    if not (0 < c < math.inf) or abs(c - 1) < 1e-6:
         return ""
     m, n, red = net.batch, net.widths[-1], net.reduction
     with np.errstate(all="ignore"):  # does dl/dy at y - t = 1 hold a 2, as (y - t)² does?
@@ -219,7 +225,9 @@ def explain_factor(c: float, net) -> str:
     two = bool(np.isclose(two, 2.0).all())
     reasons = {
         ("m", 1): (red in ("mean", "batch_mean"), f"the 1/m of the mean over the batch is missing (m = {m})"),
-        ("m", -1): (red == "sum", f"it is divided by m = {m} where the loss does not divide by the batch"),
+        ("m", -1): (True, f"it is divided by m = {m} where the loss does not divide by the batch"
+                    if red == "sum" else f"it is divided by m = {m} once more than the loss "
+                    "does (1/m twice: in dZ, and again in dW and dB)"),
         ("n", 1): (red == "mean", f"it is averaged over the m examples, but the loss averages over "
                                   f"all m·n = {m * n} elements of Y (n = {n} outputs)"),
         ("n", -1): (red != "mean", f"it is divided by the n = {n} outputs too, where the loss "
@@ -227,11 +235,16 @@ def explain_factor(c: float, net) -> str:
         ("2", 1): (not two, "it has a factor of 2 too many (the 2 of a square's derivative, "
                             f"which {net.loss} does not have)"),
         ("2", -1): (two, "the 2 from the derivative of the square, 2(y - t), is missing"),
+        ("mn", 1): (red == "mean", f"the 1/(m·n) of the mean over all m·n = {m * n} elements of Y "
+                                   "is missing"),
+        ("mn", -1): (red == "sum", f"it is divided by m·n = {m * n} where the loss does not divide"),
     }
-    value = {"m": m, "n": n, "2": 2}
+    value = {"m": m, "n": n, "2": 2, "mn": m * n}
     for count in (1, 2, 3):
         matches = []
-        for names in itertools.combinations(("m", "n", "2"), count):
+        for names in itertools.combinations(("m", "n", "2", "mn"), count):
+            if "mn" in names and ("m" in names or "n" in names or n == 1 or m == 1):
+                continue
             for signs in itertools.product((1, -1), repeat=count):
                 causes = [reasons[(k, s)] for k, s in zip(names, signs)]
                 f = np.prod([float(value[k]) ** s for k, s in zip(names, signs)])

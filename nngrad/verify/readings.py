@@ -37,20 +37,21 @@ def notation_reading(net, res, arrays: dict, notation: str, agrees) -> dict:
     notation that was read (``standard`` or ``ng``) under the key ``None``."""
     k = ng_factor(net)
     ng = {name: k * res[name] for name in arrays if name[:2] in SUMMED}
-    if notation == "auto":
-        params = [name for name in arrays if name[:2] in ("dW", "dB")]
-        summed = [name for name in arrays if name[:2] in SUMMED]
-        notation = "ng" if k != 1 and params and summed and \
-            all(agrees(arrays[n], res[n]) for n in params) and \
-            all(agrees(arrays[n], ng[n]) and not agrees(arrays[n], res[n]) for n in summed) \
-            else "standard"
+    if notation == "auto":  # Ng's where some dZ or dA says so, none says nngrad's, a dW or dB is right
+        params = [n for n in arrays if n[:2] in ("dW", "dB") and agrees(arrays[n], res[n])]
+        telling = [n for n in arrays if n[:2] in SUMMED and np.any(res[n])]  # 0 is both readings
+        ng_votes = [n for n in telling if agrees(arrays[n], ng[n]) and not agrees(arrays[n], res[n])]
+        standard_votes = [n for n in telling if agrees(arrays[n], res[n])]
+        notation = "ng" if k != 1 and params and ng_votes and not standard_votes else "standard"
     right = {name: (ng[name] if notation == "ng" and name in ng else res[name]) for name in arrays}
     right[None] = notation
     return right
 
 
-def ng_note(net) -> str:
+def ng_note(net) -> str | None:
     k = ng_factor(net)
+    if k == 1:
+        return None  # a sum: the two notations are one
     return (f"read in Andrew Ng's notation: dZ and dA without the reduction's 1/{k:g} "
             f"({net.reduction} over {'m' if net.reduction == 'batch_mean' else 'm·n'}), applied "
             "in dW and dB instead; --notation standard reads them as nngrad writes them")
@@ -93,8 +94,8 @@ def convention_note(net, names) -> str:
     kinked = sorted({net.layers[int(n[2:]) - 1].activation for n in names if int(n[2:]) >= 1})
     return (f"{', '.join(names)} take{'s' if len(names) == 1 else ''} the derivative 1 where a "
             f"Z of {', '.join(kinked) or 'a kinked activation'} is exactly 0: a valid "
-            "subgradient, a convention, not a mistake (nngrad takes relu'(0) = 0, as PyTorch); "
-            "they agree")
+            "subgradient, a convention, not a mistake (nngrad takes the derivative from the left "
+            "there, as PyTorch: relu'(0) = 0, and alpha for leaky_relu and elu); they agree")
 
 
 def other_loss(net, arrays: dict, agrees, run) -> str | None:
