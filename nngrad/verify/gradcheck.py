@@ -107,8 +107,8 @@ class Objective:
 
 def _analytic(net: Network, part: str, input_grad: bool) -> dict:
     """The gradients under test: of the whole loss, of the data part, or of the penalty."""
-    if part == "penalty":  # X carries no penalty: dA0 is 0
-        grads = penalty_grads(net) if net.regularization is not None else {}
+    if part == "penalty":  # X carries no penalty: dA0 is 0 (a spec without one is refused above)
+        grads = penalty_grads(net)
         return {"dA0": np.zeros_like(net.X), **{f"{k}{l}": grads.get(f"{k}{l}", np.zeros_like(p))
                 for l, layer in enumerate(net.layers, start=1) for k, p in (("dW", layer.W), ("dB", layer.b))}}
     return run(net if part == "all" else replace(net, regularization=None), input_grad=input_grad)

@@ -21,7 +21,8 @@ import numpy as np
 from ..errors import SpecError
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
-from ..numerics.losses import LOSSES, REDUCTIONS, reduction_factor
+from ..numerics.losses import FUSED, LOSSES, REDUCTIONS, reduction_factor
+from ..numerics.regularization import penalty_grads
 
 NOTATIONS = ("auto", "standard", "ng")
 SUMMED = ("dA", "dZ")  # the tensors Ng's notation leaves unscaled
@@ -69,7 +70,7 @@ def convention_reading(net, res, input_grad: bool) -> dict | None:
     for l in range(L, 0, -1):
         layer = net.layers[l - 1]
         Z, A = (rows(res[f"{k}{l}"], net.layout) for k in ("Z", "A"))
-        if l == L and (layer.activation, net.loss) in _fused():
+        if l == L and (layer.activation, net.loss) in FUSED:
             dZ = rows(res[f"dZ{L}"], net.layout)
         else:
             dZ = ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
@@ -82,11 +83,8 @@ def convention_reading(net, res, input_grad: bool) -> dict | None:
         dA = dZ @ rows(layer.W, net.layout).T
     if input_grad:
         out["dA0"] = rows(dA, net.layout)
-    for name in out:  # a penalty is added to dW and dB as nngrad adds it
-        if name[:2] in ("dW", "dB") and net.regularization is not None:
-            from ..numerics.regularization import penalty_grads
-
-            out[name] = out[name] + penalty_grads(net).get(name, 0.0)
+    for name, g in (penalty_grads(net) if net.regularization is not None else {}).items():
+        out[name] = out[name] + g  # the penalty's gradient, as nngrad adds it to dW and dB
     return out
 
 
@@ -117,9 +115,3 @@ def other_loss(net, arrays: dict, agrees, run) -> str | None:
             if all(agrees(a, res[n]) for n, a in arrays.items()):
                 found.append(f"{{{name}, reduction: {reduction}}}")
     return " or ".join(found) or None
-
-
-def _fused():
-    from ..numerics.losses import FUSED
-
-    return FUSED
