@@ -760,3 +760,16 @@ def test_dx_with_w1_where_w1_transposed_belongs_names_w1(layout):
     report = nngrad.compare(net, {"dX": dX})
     assert wrong(report) == {"dA0"} and kinds(report, "dA0") == {"transpose"}
     assert "W1" in texts(report, "dA0")
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_consequence_below_gets_no_diagnosis_of_its_own(layout):
+    spec, net, right, fwd = make(layout, widths=(3, 4, 2), hidden="tanh", m=5)
+    dZ2 = 5 * right["dZ2"]  # the 1/m left out at the top, and carried down by the right rules
+    W2 = oracle.params_of(spec)[2]
+    dA1 = dZ2 @ W2.T if is_rows(spec) else W2.T @ dZ2
+    dZ1 = dA1 * (1 - fwd["A1"] ** 2)
+    report = nngrad.compare(net, {"dZ2": dZ2, "dZ1": dZ1})
+    assert wrong(report) == {"dZ2", "dZ1"}
+    assert {d.tensor for d in report.diagnoses if d.kind != "earliest_wrong_layer"} == {"dZ2"}
+    assert "consequence" in notes(report)

@@ -64,12 +64,18 @@ class Context:
 
 
 def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> list:
-    """Diagnoses for every tensor of ``mine`` whose status is not ok, in backprop order."""
+    """Diagnoses for every tensor of ``mine`` whose status is not ok, in backprop order. A tensor
+    below the earliest wrong layer that is just what the user's own dZ of that layer gives, by
+    the right rules, gets none of its own: the earliest wrong layer's diagnosis names it."""
     out = []
     with np.errstate(all="ignore"):
+        top = max((int(n[2:]) for n in mine if statuses[n].status != OK), default=0)
+        follows = _carried(Context(net, res, rtol, atol), mine, top) if top else {}
         for name in sorted(mine, key=backprop_order(len(net.layers))):
             if statuses[name].status == OK:
                 continue
+            if name in follows and _same(Context(net, res, rtol, atol), mine[name], follows[name]):
+                continue  # a consequence of layer top's mistake
             M, R = mine[name], res[name]
             found = _penalty(name, M, R, net)
             if not found:  # the penalty's gradient as it should be: test the data part
