@@ -235,20 +235,30 @@ def _carried(ctx, mine: dict, l: int) -> dict:
         dZ = ACTIVATIONS[layer.activation].vjp(rows(mine[f"dA{l}"], net.layout), Z, A, **layer.params)
     else:
         return {}
-    out = {}
-    for k in range(l - 1, 0, -1):
-        layer = net.layers[k - 1]
-        dA = dZ @ rows(net.layers[k].W, net.layout).T
-        Z, A = (rows(ctx.res[f"{kind}{k}"], net.layout) for kind in ("Z", "A"))
-        dZ = ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
-        A_prev = rows(ctx.res[f"A{k - 1}"], net.layout) if k > 1 else rows(net.X, net.layout)
-        out.update({f"dA{k}": rows(dA, net.layout), f"dZ{k}": rows(dZ, net.layout),
-                    f"dW{k}": rows(A_prev.T @ dZ, net.layout),
-                    f"dB{k}": dZ.sum(axis=0).reshape(ctx.res[f"dB{k}"].shape)})
-    if net.regularization is not None:  # with the penalty's gradient, as the right ones hold it
-        from ..numerics.regularization import penalty_grads
+    return {n: a for n, a in carried_down(net, ctx.res, l, dZ).items() if int(n[2:]) < l}
 
-        for name, g in penalty_grads(net).items():
-            if name in out:
-                out[name] = out[name] + g
+
+def carried_down(net, res, l: int, dZ, derivative=None, input_grad: bool = False) -> dict:
+    """From dZ_l (rows layout), by the chain rule: dW_l, dB_l, then dA, dZ, dW and dB of every
+    layer below (and dA0 with ``input_grad``), by name in the spec's layout, dW and dB with the
+    penalty's gradient as nngrad adds it. ``derivative(k, dA, Z, A)`` gives dZ_k (default: the
+    activation's vjp), for another reading of a derivative."""
+    from ..numerics.regularization import penalty_grads
+
+    out = {}
+    for k in range(l, 0, -1):
+        if k < l:
+            layer = net.layers[k - 1]
+            dA = dZ @ rows(net.layers[k].W, net.layout).T
+            Z, A = (rows(res[f"{kind}{k}"], net.layout) for kind in ("Z", "A"))
+            dZ = derivative(k, dA, Z, A) if derivative else \
+                ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
+            out.update({f"dA{k}": rows(dA, net.layout), f"dZ{k}": rows(dZ, net.layout)})
+        A_prev = rows(res[f"A{k - 1}"], net.layout) if k > 1 else rows(net.X, net.layout)
+        out.update({f"dW{k}": rows(A_prev.T @ dZ, net.layout),
+                    f"dB{k}": dZ.sum(axis=0).reshape(res[f"dB{k}"].shape)})
+    if input_grad:
+        out["dA0"] = rows(dZ @ rows(net.layers[0].W, net.layout).T, net.layout)
+    for name, g in (penalty_grads(net) if net.regularization is not None else {}).items():
+        out[name] = out[name] + g
     return out

@@ -22,7 +22,7 @@ from ..errors import SpecError
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import FUSED, LOSSES, REDUCTIONS, reduction_factor
-from ..numerics.regularization import penalty_grads
+from .diagnose import carried_down
 
 NOTATIONS = ("auto", "standard", "ng")
 SUMMED = ("dA", "dZ")  # the tensors Ng's notation leaves unscaled
@@ -66,26 +66,19 @@ def convention_reading(net, res, input_grad: bool) -> dict | None:
                is not None and np.any(res[f"Z{l}"] == 0)]
     if not on_kink or f"dA{L}" not in res:
         return None
-    out, dA = {}, rows(res[f"dA{L}"], net.layout)
-    for l in range(L, 0, -1):
-        layer = net.layers[l - 1]
-        Z, A = (rows(res[f"{k}{l}"], net.layout) for k in ("Z", "A"))
-        if l == L and (layer.activation, net.loss) in FUSED:
-            dZ = rows(res[f"dZ{L}"], net.layout)
-        else:
-            dZ = ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
-            if l in on_kink:
-                dZ = np.where(Z == 0, dA, dZ)
-        A_prev = rows(res[f"A{l - 1}"], net.layout) if l > 1 else rows(net.X, net.layout)
-        out.update({f"dA{l}": rows(dA, net.layout), f"dZ{l}": rows(dZ, net.layout),
-                    f"dW{l}": rows(A_prev.T @ dZ, net.layout),
-                    f"dB{l}": dZ.sum(axis=0).reshape(res[f"dB{l}"].shape)})
-        dA = dZ @ rows(layer.W, net.layout).T
-    if input_grad:
-        out["dA0"] = rows(dA, net.layout)
-    for name, g in (penalty_grads(net) if net.regularization is not None else {}).items():
-        out[name] = out[name] + g  # the penalty's gradient, as nngrad adds it to dW and dB
-    return out
+    dA, last = rows(res[f"dA{L}"], net.layout), net.layers[-1]
+
+    def derivative(k, dA, Z, A):  # the right-hand derivative, 1, where a kinked Z is exactly 0
+        layer = net.layers[k - 1]
+        dZ = ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
+        return np.where(Z == 0, dA, dZ) if k in on_kink else dZ
+
+    if (last.activation, net.loss) in FUSED:
+        dZ = rows(res[f"dZ{L}"], net.layout)
+    else:
+        dZ = derivative(L, dA, *(rows(res[f"{k}{L}"], net.layout) for k in ("Z", "A")))
+    return {f"dA{L}": res[f"dA{L}"], f"dZ{L}": rows(dZ, net.layout),
+            **carried_down(net, res, L, dZ, derivative, input_grad)}
 
 
 def convention_note(net, names) -> str:
