@@ -69,12 +69,13 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
     the right rules, gets none of its own: the earliest wrong layer's diagnosis names it."""
     out = []
     with np.errstate(all="ignore"):
+        base = Context(net, res, rtol, atol)
         top = max((int(n[2:]) for n in mine if statuses[n].status != OK), default=0)
-        follows = _carried(Context(net, res, rtol, atol), mine, top) if top else {}
+        follows = _carried(base, mine, top) if top else {}
         for name in sorted(mine, key=backprop_order(len(net.layers))):
             if statuses[name].status == OK:
                 continue
-            if name in follows and _same(Context(net, res, rtol, atol), mine[name], follows[name]):
+            if name in follows and _same(base, mine[name], follows[name]):
                 continue  # a consequence of layer top's mistake
             M, R = mine[name], res[name]
             found = _penalty(name, M, R, net)
@@ -83,13 +84,13 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
                 if g is not None:
                     M, R, ctx = M - g, R - g, Context(net, ChainMap({name: R - g}, res), rtol, atol)
                 else:
-                    ctx = Context(net, res, rtol, atol)
+                    ctx = base
                 found = next((d for h in HYPOTHESES if (d := h(ctx, name, M, R))), [])
                 if g is not None and np.any(g):
                     for d in found:  # said of the data part: the penalty's term is right
                         d.message = f"{name}'s penalty term is right, and its data part: {d.message}"
             out += found
-        return out + _earliest(Context(net, res, rtol, atol), mine, statuses, {d.tensor for d in out})
+        return out + _earliest(base, mine, statuses, {d.tensor for d in out}, follows)
 
 
 def backprop_order(L: int):
@@ -177,11 +178,12 @@ def _penalty(name, M, R, net) -> list:
     return []
 
 
-def _earliest(ctx, mine: dict, statuses: dict, explained: set) -> list:
+def _earliest(ctx, mine: dict, statuses: dict, explained: set, follows: dict) -> list:
     """The first wrong tensor in backprop order, when that helps to know where to look: when
     several layers are wrong, or when only dW and dB were given and nothing else explains it.
     Lower layers are "wrong as a consequence" only where the user's own dZ (or dA) of that first
-    layer, carried down by the right rules, gives their wrong tensors."""
+    layer, carried down by the right rules (``follows``, from ``_carried``), gives their wrong
+    tensors."""
     L = len(ctx.net.layers)
     wrong = [(l, k) for l in range(L, 0, -1) for k in KINDS
              if f"{k}{l}" in mine and statuses[f"{k}{l}"].status != OK]
@@ -192,7 +194,6 @@ def _earliest(ctx, mine: dict, statuses: dict, explained: set) -> list:
     only_params = all(name[:2] in ("dW", "dB") for name in mine)
     if not below and not (only_params and f"{k}{l}" not in explained):
         return []
-    follows = _carried(ctx, mine, l)
     after = []
     if below:
         caused = [b for b in below if follows and all(
