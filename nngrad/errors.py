@@ -95,8 +95,10 @@ def place_name(path: tuple) -> str:
         if len(path) == 2:
             return f"layer {layer}"
         key, rest = path[2], path[3:]
-        if key in ("W", "b"):
+        if key in ("W", "b", "gamma", "beta"):
             return f"{key}{layer}" + _indices(rest)
+        if key in ("batchnorm", "layernorm", "dropout") and rest and isinstance(rest[0], str):
+            return f"layer {layer} {key}.{rest[0]}" + _indices(rest[1:])
         return f"layer {layer} {key}" + "".join(f".{k}" for k in rest)
     head, rest = str(path[0]), path[1:]
     if all(isinstance(k, int) for k in rest):

@@ -9,7 +9,7 @@ by ``spec``, the one parser of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -17,8 +17,10 @@ import numpy as np
 from ..errors import SpecError
 from ..numerics.activations import ACTIVATIONS, ALIASES
 from ..numerics.losses import LOSSES, REDUCTIONS
+from ..numerics.stages import ORDER as STAGE_ORDER
 from .shapes import check_b, check_targets, check_w, dims, rows
 from .spec import named, parameters, regularization
+from .stages import stages
 from .values import array, choice, shown
 
 LAYOUTS = ("rows", "columns")
@@ -30,12 +32,44 @@ class Layer:
     """One dense layer: ``Z = A_prev @ W + b`` (rows) or ``Z = W @ A_prev + b`` (columns), ``A = f(Z)``.
 
     ``activation`` is a name or a mapping ``{"name": ..., **params}``; ``b=None`` means zeros.
+    A hidden layer may add ``batchnorm`` or ``layernorm`` on Z (``{"gamma", "beta", "eps"}``,
+    each optional) and ``dropout`` on f's output (``{"keep", "mask" or "seed", "inverted"}``);
+    see ``numerics.stages``. A validated layer holds them as ``Norm`` and ``Dropout``.
     """
 
     W: Any
     b: Any = None
     activation: Any = "identity"
     params: Mapping = field(default_factory=dict)
+    batchnorm: Any = None
+    layernorm: Any = None
+    dropout: Any = None
+
+    @property
+    def stages(self) -> tuple:
+        """(spec key, validated state) of each stage the layer has, in the order they apply."""
+        return tuple((key, getattr(self, key)) for key in STAGE_ORDER if getattr(self, key) is not None)
+
+    @property
+    def norm(self) -> tuple | None:
+        """(``batchnorm`` or ``layernorm``, its ``Norm``), or None."""
+        return next(((k, s) for k, s in self.stages if k != "dropout"), None)
+
+    def parameters(self) -> tuple:
+        """(kind, array) of every parameter: W, b, then a norm's gamma and beta."""
+        norm = self.norm
+        extra = (("gamma", norm[1].gamma), ("beta", norm[1].beta)) if norm else ()
+        return (("W", self.W), ("b", self.b), *extra)
+
+    def with_parameter(self, kind: str, value) -> "Layer":
+        """This layer with its parameter ``kind`` (W, b, gamma or beta) replaced by ``value``."""
+        if kind in ("W", "b"):
+            return replace(self, **{kind: value})
+        key, state = self.norm
+        return replace(self, **{key: state._replace(**{kind: value})})
+
+
+GRADIENT = {"W": "dW", "b": "dB", "gamma": "dgamma", "beta": "dbeta"}  # a parameter's gradient
 
 
 @dataclass(frozen=True)
@@ -84,6 +118,19 @@ class Network:
         """The number of examples m."""
         return rows(self.X, self.layout).shape[0]
 
+    def parameters(self) -> list:
+        """(gradient name, l, kind, array) of every parameter, layer by layer: ``("dW1", 1, "W",
+        W1)``, ``dB1``, then ``dgamma1`` and ``dbeta1`` for a layer with a norm."""
+        return [(f"{GRADIENT[kind]}{l}", l, kind, p) for l, layer in enumerate(self.layers, start=1)
+                for kind, p in layer.parameters()]
+
+    def with_parameters(self, values: dict) -> "Network":
+        """This network with parameters replaced, ``{(l, kind): array}``."""
+        layers = list(self.layers)
+        for (l, kind), value in values.items():
+            layers[l - 1] = layers[l - 1].with_parameter(kind, value)
+        return replace(self, layers=tuple(layers))
+
 
 def _validated(net: Network) -> dict:
     layout = choice(net.layout, LAYOUTS, ("layout",), "layout")
@@ -105,7 +152,7 @@ def _validated(net: Network) -> dict:
     layers, n_in = [], X.shape[1] if layout == "rows" else X.shape[0]
     Ws = [getattr(spec, "W", None) for spec in net.layers]  # as given, for the layout hint
     for i, spec in enumerate(net.layers):
-        layers.append(_layer(spec, i, n_in, layout, dtype, X, Ws))
+        layers.append(_layer(spec, i, n_in, layout, dtype, X, Ws, len(net.layers)))
         n_in = rows(layers[-1].W, layout).shape[1]
     T = _targets(net.T, X, layers, loss, layout, dtype)
     return {"X": X, "T": T, "layers": tuple(layers), "loss": loss, "reduction": reduction,
@@ -128,7 +175,7 @@ def _reduction(net: Network, loss: str, options: dict) -> str:
     return given[0] if given else LOSSES[loss].reduction
 
 
-def _layer(spec, i: int, n_in: int, layout: str, dtype: str, X, Ws: list) -> Layer:
+def _layer(spec, i: int, n_in: int, layout: str, dtype: str, X, Ws: list, L: int) -> Layer:
     path = ("layers", i)
     if not isinstance(spec, Layer):
         raise SpecError(f"is a {type(spec).__name__}, not an nngrad.Layer", path=path)
@@ -148,7 +195,8 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str, X, Ws: list) -> Lay
                         "name to number", path=(*path, "activation"))
     params = parameters(name, ACTIVATIONS[name].params, {**params, **spec.params},
                         (*path, "activation"), dtype)
-    return Layer(W, b, name, params)
+    m, n = rows(X, layout).shape[0], rows(W, layout).shape[1]
+    return Layer(W, b, name, params, **stages(spec, i, L, b.shape, m, n, layout, dtype))
 
 
 def _targets(given, X, layers: list, loss: str, layout: str, dtype: str) -> np.ndarray:

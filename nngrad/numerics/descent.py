@@ -1,14 +1,14 @@
 """Full-batch gradient descent on a network's weights and biases (pure: new networks, no I/O).
 
 One step: ``v = momentum * v + g`` (v = g on the first step), ``p = p - lr * v``, for every W
-and, with ``update="all"``, every b (PyTorch's SGD with momentum; momentum 0 is plain descent).
+and, with ``update="all"``, every b, gamma and beta (PyTorch's SGD with momentum; momentum 0 is
+plain descent). A dropout mask stays as it is: each step uses the same one.
 g is the gradient of the whole loss, so a spec's regularization is followed: coupled L2 (the
 penalty's gradient is in g, and momentum carries it), as PyTorch's ``weight_decay`` for ``half``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Iterator
 
 import numpy as np
@@ -32,7 +32,7 @@ def descend(net: Network, lr: float, steps: int, *, momentum: float = 0.0,
     yield 0, res.loss, net
     velocity: list | None = None
     for k in range(1, steps + 1):
-        grads = [res[f"{kind}{l}"] for l in range(1, len(net.layers) + 1) for kind in ("dW", "dB")]
+        grads = [res[name] for name, *_ in net.parameters()]
         velocity = grads if velocity is None or not momentum else \
             [momentum * v + g for v, g in zip(velocity, grads)]
         net = _stepped(net, lr, velocity, update, k)
@@ -45,15 +45,15 @@ def descend(net: Network, lr: float, steps: int, *, momentum: float = 0.0,
 
 
 def _stepped(net: Network, lr: float, velocity: list, update: str, k: int) -> Network:
-    layers = []
-    for l, layer in enumerate(net.layers):
-        vW, vb = velocity[2 * l], velocity[2 * l + 1]
+    updated = {}
+    for (_, l, kind, p), v in zip(net.parameters(), velocity):
+        if update == "weights" and kind != "W":
+            continue
         with np.errstate(over="ignore", invalid="ignore"):
-            b = layer.b - lr * vb if update == "all" else layer.b
-            W = layer.W - lr * vW
-        for name, a in ((f"W{l + 1}", W), (f"b{l + 1}", b)):
-            where = nonfinite_at(a)
-            if where is not None:
-                raise NonFiniteError(f"{place_name((name, *where))} is {a[where]} after step {k}")
-        layers.append(replace(layer, W=W, b=b))
-    return replace(net, layers=tuple(layers))
+            p = p - lr * v
+        where = nonfinite_at(p)
+        if where is not None:
+            raise NonFiniteError(f"{place_name(('layers', l - 1, kind, *where))} is {p[where]} "
+                                 f"after step {k}")
+        updated[(l, kind)] = p
+    return net.with_parameters(updated)

@@ -8,104 +8,59 @@ prints, or changes its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Iterator
-
 import numpy as np
 
 from .activations import ACTIVATIONS
 from ..errors import NngradError
 from .losses import FUSED, LOSSES, reduction_factor
 from .regularization import penalty, penalty_grads
+from .stages import STAGES, staged_forward, staged_vjp
+from .result import Result
 from ..model.network import Network
 from ..model.shapes import rows
-from ..model.values import nonfinite_at
 
 KINDS = ("Z", "A", "dA", "dZ", "dW", "dB")
-
-
-@dataclass(frozen=True)
-class Result(Mapping):
-    """The results of one forward and backward pass: an ordered mapping of name to array.
-
-    Names: ``Zl``, ``Al`` for l = 1..L, then ``dAl``, ``dZl``, ``dWl``, ``dBl`` for l = 1..L, each
-    in the spec's layout; ``dWl`` has the shape of ``Wl`` and ``dBl`` the shape of ``bl``.
-    With ``input_grad``, ``dA0`` (dLoss/dX, in X's shape) comes before dA1. ``loss`` is the
-    whole loss as a float: ``loss_data``, the loss of the outputs, plus ``penalty``, the
-    regularization's (0.0 without one). ``batch`` is the number of examples m. A result of
-    ``run(net, keep="grads")`` holds only the ``dWl`` and ``dBl`` (and ``dA0``).
-    """
-
-    tensors: dict
-    loss: float
-    loss_name: str
-    reduction: str
-    layout: str
-    dtype: str
-    activations: tuple
-    batch: int
-    loss_data: float | None = None
-    penalty: float = 0.0
-
-    @property
-    def n_layers(self) -> int:
-        return len(self.activations)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.tensors[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.tensors)
-
-    def __len__(self) -> int:
-        return len(self.tensors)
-
-    def first_nonfinite(self) -> tuple[str, tuple, float] | None:
-        """The first non-finite value in the order of computation: (name, index, value), or None.
-
-        The order is Z1, A1, ..., AL, the loss, then dAL, dZL, dWL, dBL, ... back to dB1.
-        """
-        L = self.n_layers
-        order = [f"{k}{l}" for l in range(1, L + 1) for k in ("Z", "A")] + ["loss"]
-        order += [f"{k}{l}" for l in range(L, 0, -1) for k in ("dA", "dZ", "dW", "dB")] + ["dA0"]
-        for name in (n for n in order if n == "loss" or n in self.tensors):
-            a = np.asarray(self.loss if name == "loss" else self.tensors[name])
-            index = nonfinite_at(a)
-            if index is not None:
-                return name, index, float(a[index])
-        return None
 
 
 def forward(net: Network) -> tuple[list, list]:
     """Pre-activations and activations of every layer, in the rows layout.
 
-    Z_l = A_{l-1} @ W_l + b_l, A_l = f_l(Z_l), A_0 = X; each (m, n_l).
+    Z_l = A_{l-1} @ W_l + b_l, A_l = f_l(Z_l), A_0 = X; each (m, n_l). With stages, Z_l is the
+    affine output and A_l the layer's output (after a norm, f and dropout).
     """
-    return _forward(net, rows(net.X, net.layout))
+    return _forward(net, rows(net.X, net.layout))[:2]
 
 
-def forward_from(net: Network, l: int, Z: np.ndarray) -> tuple[list, list]:
-    """The Zs and As of layers l..L (rows layout, l from 1) when layer l's pre-activation is Z;
-    what a perturbation of W_l or b_l changes, and all that it changes."""
-    layer = net.layers[l - 1]
-    A = ACTIVATIONS[layer.activation].f(Z, **layer.params)
-    Zs, As = _forward(net, A, start=l)
-    return [Z, *Zs], [A, *As]
+def forward_from(net: Network, l: int, Z: np.ndarray) -> tuple[list, list, list]:
+    """The Zs, As and stage values of layers l..L (rows layout, l from 1) when layer l's affine
+    output is Z; what a perturbation of W_l or b_l changes, and all that it changes."""
+    A, saved = _layer_forward(net, net.layers[l - 1], Z)
+    Zs, As, Ss = _forward(net, A, start=l)
+    return [Z, *Zs], [A, *As], [saved, *Ss]
 
 
-def _forward(net: Network, A: np.ndarray, keep_z: bool = True, start: int = 0) -> tuple[list, list]:
-    """``forward`` from A_start = ``A``; without ``keep_z``, a hidden Z that backward does not
-    read is dropped (the output's stays, for the loss)."""
-    Zs, As, L = [], [], len(net.layers)
+def _layer_forward(net: Network, layer, Z):
+    """(A, the stage values or None) of one layer from its affine output Z."""
+    activation = ACTIVATIONS[layer.activation]
+    if layer.stages:
+        return staged_forward(layer, activation, Z, net.layout)
+    return activation.f(Z, **layer.params), None
+
+
+def _forward(net: Network, A: np.ndarray, keep_z: bool = True, start: int = 0) -> tuple[list, list, list]:
+    """``forward`` from A_start = ``A``, with each layer's stage values (None: no stages);
+    without ``keep_z``, a hidden Z that backward does not read is dropped (the output's stays,
+    for the loss)."""
+    Zs, As, Ss, L = [], [], [], len(net.layers)
     for l, layer in enumerate(net.layers[start:], start=start + 1):
         Z = A @ rows(layer.W, net.layout)
         Z += layer.b.reshape(-1)
-        activation = ACTIVATIONS[layer.activation]
-        A = activation.f(Z, **layer.params)
-        Zs.append(Z if keep_z or activation.reads_z or l == L else None)
+        A, saved = _layer_forward(net, layer, Z)
+        Zs.append(Z if keep_z or saved is None and ACTIVATIONS[layer.activation].reads_z or l == L
+                  else None)
         As.append(A)
-    return Zs, As
+        Ss.append(saved)
+    return Zs, As, Ss
 
 
 def loss_value(net: Network, Z, A, T, factor: float | None = None) -> float:
@@ -131,31 +86,36 @@ def output_grads(net: Network, Z, A, T, factor: float | None = None) -> tuple[np
     return dA, ACTIVATIONS[last.activation].vjp(dA, Z, A, **last.params)
 
 
-def forward_loss(net: Network, with_penalty: bool = True) -> tuple[float, list, list]:
-    """The whole loss (penalty included, unless not ``with_penalty``) with every Z and A (rows
-    layout), without a backward pass."""
+def forward_loss(net: Network, with_penalty: bool = True) -> tuple[float, list, list, list]:
+    """The whole loss (penalty included, unless not ``with_penalty``) with every Z, A and the
+    stage values (rows layout), without a backward pass."""
     with np.errstate(all="ignore"):
-        Zs, As = forward(net)
+        Zs, As, Ss = _forward(net, rows(net.X, net.layout))
         value = loss_value(net, Zs[-1], As[-1], targets(net, As[-1]))
-        return value + (penalty(net) if with_penalty else 0.0), Zs, As
+        return value + (penalty(net) if with_penalty else 0.0), Zs, As, Ss
 
 
 def backward(net: Network, Zs: list, As: list, dZ: np.ndarray) -> tuple[list, list, list, list]:
     """Backpropagate dZ_L through every layer (rows layout): dA, dZ, dW, dB per layer.
 
     dW_l = A_{l-1}ᵀ @ dZ_l, dB_l = sum over examples of dZ_l, dA_{l-1} = dZ_l @ W_lᵀ,
-    dZ_{l-1} = dA_{l-1} * f'_{l-1}(Z_{l-1}).
+    dZ_{l-1} = dA_{l-1} * f'_{l-1}(Z_{l-1}). For a network with stages, use ``run``.
     """
-    return _backward(net, rows(net.X, net.layout), Zs, As, dZ, keep=True)
+    if any(layer.stages for layer in net.layers):
+        raise NngradError("backward takes a network without batchnorm, layernorm or dropout; "
+                          "run(net) gives every gradient of one with them")
+    return _backward(net, rows(net.X, net.layout), Zs, As, [None] * len(Zs), dZ, keep=True)[:4]
 
 
-def _backward(net: Network, X, Zs: list, As: list, dZ, keep: bool,
-              input_grad: bool = False) -> tuple[list, list, list, list]:
-    """``backward`` from A_0 = ``X``; with ``keep`` nothing is changed, and without it each Z, A,
-    dA and dZ is let go (its slot in ``Zs``/``As`` set to None) as soon as nothing left to
-    compute reads it. With ``input_grad``, dA0 = dZ1 @ W1ᵀ is the last entry of dAs."""
+def _backward(net: Network, X, Zs: list, As: list, Ss: list, dZ, keep: bool,
+              input_grad: bool = False) -> tuple[list, list, list, list, list]:
+    """``backward`` from A_0 = ``X``, with the stage gradients of each layer (a dict, or None);
+    with ``keep`` nothing is changed, and without it each Z, A, dA and dZ is let go (its slot in
+    ``Zs``/``As`` set to None) as soon as nothing left to compute reads it. With ``input_grad``,
+    dA0 = dZ1 @ W1ᵀ is the last entry of dAs."""
     L = len(net.layers)
     dAs, dZs, dWs, dBs = [None] * (L + input_grad), [None] * L, [None] * L, [None] * L
+    stage_grads = [None] * L
     for l in range(L - 1, -1, -1):
         A_prev = As[l - 1] if l else X
         dWs[l] = A_prev.T @ dZ
@@ -163,18 +123,22 @@ def _backward(net: Network, X, Zs: list, As: list, dZ, keep: bool,
         if keep:
             dZs[l] = dZ
         else:
-            Zs[l] = As[l] = None
+            Zs[l] = As[l] = Ss[l] = None
         if l:
             prev = net.layers[l - 1]
             dA = dZ @ rows(net.layers[l].W, net.layout).T
             if keep:
                 dAs[l - 1] = dA
             dZ = None
-            dZ = ACTIVATIONS[prev.activation].vjp(dA, Zs[l - 1], As[l - 1], **prev.params)
+            activation = ACTIVATIONS[prev.activation]
+            if Ss[l - 1] is None:
+                dZ = activation.vjp(dA, Zs[l - 1], As[l - 1], **prev.params)
+            else:
+                dZ, stage_grads[l - 1] = staged_vjp(prev, activation, dA, Ss[l - 1], net.layout)
             dA = A_prev = None
         elif input_grad:
             dAs[-1] = dZ @ rows(net.layers[0].W, net.layout).T
-    return dAs, dZs, dWs, dBs
+    return dAs, dZs, dWs, dBs, stage_grads
 
 
 KEEP = ("all", "grads")
@@ -202,50 +166,70 @@ def run(net: Network, keep: str = "all", batch_chunk: int | None = None,
         return _gradients(net, batch_chunk or net.batch, input_grad)
     L = len(net.layers)
     with np.errstate(all="ignore"):
-        Zs, As = forward(net)
+        Zs, As, Ss = _forward(net, rows(net.X, net.layout))
         T = targets(net, As[-1])
         loss = loss_value(net, Zs[-1], As[-1], T)
         dA_out, dZ_out = output_grads(net, Zs[-1], As[-1], T)
-        dAs, dZs, dWs, dBs = _backward(net, rows(net.X, net.layout), Zs, As, dZ_out, keep=True,
-                                       input_grad=input_grad)
+        dAs, dZs, dWs, dBs, Gs = _backward(net, rows(net.X, net.layout), Zs, As, Ss, dZ_out,
+                                           keep=True, input_grad=input_grad)
     dAs[L - 1] = dA_out
     tensors: dict = {}
-    for l, (Z, A) in enumerate(zip(Zs, As), start=1):
+    for l, (Z, A, saved) in enumerate(zip(Zs, As, Ss), start=1):
         tensors[f"Z{l}"] = in_layout(Z, net.layout)
+        tensors.update(_stage_tensors(net, l, saved, "values"))
         tensors[f"A{l}"] = in_layout(A, net.layout)
     if input_grad:
         tensors["dA0"] = in_layout(dAs[L], net.layout)
     for l in range(1, L + 1):
         tensors[f"dA{l}"] = in_layout(dAs[l - 1], net.layout)
+        tensors.update(_stage_tensors(net, l, Gs[l - 1], "grads"))
         tensors[f"dZ{l}"] = in_layout(dZs[l - 1], net.layout)
-        tensors.update(_parameter_grads(net, l, dWs, dBs))
+        tensors.update(_parameter_grads(net, l, dWs, dBs, Gs))
     return _result(net, tensors, loss)
+
+
+def _stage_tensors(net: Network, l: int, saved: dict | None, kind: str) -> dict:
+    """Layer l's stage ``values`` (mu, var, xhat, S; H, mask) or stage ``grads`` (dH; dS,
+    dxhat), each named with l and in the spec's layout; the 1-D mu and var as they are."""
+    if saved is None:
+        return {}
+    stages = [STAGES[key] for key, _ in net.layers[l - 1].stages]
+    names = [n for stage in reversed(stages) for n in getattr(stage, kind)] if kind == "grads" \
+        else [n for stage in stages for n in getattr(stage, kind)]
+    return {f"{n}{l}": saved[n] if saved[n].ndim == 1 else in_layout(saved[n], net.layout)
+            for n in names}
 
 
 def run_bytes(net: Network, keep: str = "all", batch_chunk: int | None = None) -> int:
     """About the most bytes ``run(net, keep, batch_chunk)`` holds at once, from the shapes alone:
     Z, A, dA and dZ of every layer for the examples in flight (keep="grads": A and one dA and
     dZ), with the dW and dB; T once more, one-hot for class labels."""
-    m = min(net.batch, batch_chunk or net.batch)
+    staged = [layer for layer in net.layers if layer.stages]
+    m = net.batch if staged else min(net.batch, batch_chunk or net.batch)
     units = sum(net.widths[1:])
-    params = sum(layer.W.size + layer.b.size for layer in net.layers)
+    params = sum(p.size for *_, p in net.parameters())
     per_example = (4 if keep == "all" else 1) * units + 2 * max(net.widths) + net.widths[-1]
+    per_example += sum(2 * len(STAGES[key].values) * rows(layer.W, net.layout).shape[1]
+                       for layer in staged for key, _ in layer.stages)  # values and their gradients
     return np.dtype(net.dtype).itemsize * (m * per_example + params)
 
 
 def _gradients(net: Network, chunk: int, input_grad: bool) -> Result:
     """dW, dB and the loss, summed over batch chunks of ``chunk`` examples (and dA0 joined)."""
     X, m = rows(net.X, net.layout), net.batch
+    if any(layer.stages for layer in net.layers):
+        chunk = m  # a norm's batch statistics and a dropout mask are the whole batch's
     factor = reduction_factor(net.reduction, (m, net.widths[-1]))
-    loss, dWs, dBs, dX = 0.0, None, None, []
+    loss, dWs, dBs, Gs, dX = 0.0, None, None, None, []
     with np.errstate(all="ignore"):
         for start in range(0, m, chunk):
             part = slice(start, start + chunk)
-            Zs, As = _forward(net, X[part], keep_z=False)
+            Zs, As, Ss = _forward(net, X[part], keep_z=False)
             T = targets(net, As[-1], part)
             loss += loss_value(net, Zs[-1], As[-1], T, factor)
             dZ = output_grads(net, Zs[-1], As[-1], T, factor)[1]
-            dA, _, dW, dB = _backward(net, X[part], Zs, As, dZ, keep=False, input_grad=input_grad)
+            dA, _, dW, dB, Gs = _backward(net, X[part], Zs, As, Ss, dZ, keep=False,
+                                          input_grad=input_grad)
             if input_grad:
                 dX.append(dA[-1])
             if dWs is None:
@@ -255,13 +239,17 @@ def _gradients(net: Network, chunk: int, input_grad: bool) -> Result:
                 total += more
     tensors: dict = {"dA0": in_layout(np.concatenate(dX), net.layout)} if input_grad else {}
     for l in range(1, len(net.layers) + 1):
-        tensors.update(_parameter_grads(net, l, dWs, dBs))
+        tensors.update(_parameter_grads(net, l, dWs, dBs, Gs))
     return _result(net, tensors, loss)
 
 
-def _parameter_grads(net: Network, l: int, dWs: list, dBs: list) -> dict:
-    return {f"dW{l}": in_layout(dWs[l - 1], net.layout),
-            f"dB{l}": dBs[l - 1].reshape(net.layers[l - 1].b.shape)}
+def _parameter_grads(net: Network, l: int, dWs: list, dBs: list, Gs: list) -> dict:
+    """dWl and dBl in Wl's and bl's shapes; dgammal and dbetal (in gamma's and beta's) with a norm."""
+    out = {f"dW{l}": in_layout(dWs[l - 1], net.layout),
+           f"dB{l}": dBs[l - 1].reshape(net.layers[l - 1].b.shape)}
+    if net.layers[l - 1].norm is not None:
+        out.update({f"{n}{l}": Gs[l - 1][n] for n in ("dgamma", "dbeta")})
+    return out
 
 
 def _result(net: Network, tensors: dict, loss: float) -> Result:

@@ -4,7 +4,7 @@
 
 with c from the form: ``half`` 1/2 (cs231n's FullyConnectedNet, PyTorch's weight decay),
 ``full`` 1 (cs231n's TwoLayerNet), ``half_over_m`` 1/(2m) (deeplearning.ai's, m examples).
-With ``biases=True`` every b carries the same penalty. sign(0) = 0, so an L1 weight of exactly 0
+With ``biases=True`` every b (and a norm's gamma and beta) carries the same penalty. sign(0) = 0, so an L1 weight of exactly 0
 gets no gradient from the penalty.
 """
 
@@ -51,7 +51,7 @@ class Regularization(NamedTuple):
         return FORMS[self.form].c(m)
 
     def penalized(self, kind: str) -> bool:
-        """Whether a parameter of ``kind`` (``W`` or ``b``) carries the penalty."""
+        """Whether a parameter of ``kind`` (``W``, ``b``, ``gamma`` or ``beta``) carries the penalty."""
         return kind == "W" or self.biases
 
     def penalty(self, params, m: int) -> float:
@@ -73,12 +73,12 @@ class Regularization(NamedTuple):
 
 
 def penalized(net) -> list:
-    """(name of the gradient, parameter) for every W (and b) that the regularization penalizes."""
+    """(name of the gradient, parameter) for every W (and b, gamma and beta) that the
+    regularization penalizes."""
     reg = net.regularization
     if reg is None:
         return []
-    return [(f"d{'W' if kind == 'W' else 'B'}{l}", p) for l, layer in enumerate(net.layers, start=1)
-            for kind, p in (("W", layer.W), ("b", layer.b)) if reg.penalized(kind)]
+    return [(name, p) for name, _, kind, p in net.parameters() if reg.penalized(kind)]
 
 
 def penalty(net) -> float:

@@ -36,9 +36,13 @@ def check_headers(headers: dict, read) -> None:
     ``read(key)`` reads a string member."""
     from .read import from_arrays
 
-    parts = {key: read(key) if key in STRINGS and dtype.kind in "US" else _stand_in(shape, dtype)
+    parts = {key: read(key) if _string_member(key) and dtype.kind in "US" else _stand_in(shape, dtype)
              for key, (shape, dtype) in headers.items()}
     from_arrays(parts, _shapes_fit)
+
+
+def _string_member(key: str) -> bool:
+    return key in STRINGS or (key.startswith("norm") and key[4:].isdigit())
 
 
 def _stand_in(shape: tuple, dtype: np.dtype) -> np.ndarray:

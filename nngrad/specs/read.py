@@ -25,7 +25,14 @@ SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers", "regularization")
 OTHER_KEYS = {"Y": "T", "targets": "T", "labels": "T", "inputs": "X", "input": "X",
               "activation": "activations", "weights": "W", "bias": "b", "biases": "b"}
 # other names a user gives a spec's keys: each unknown, with a "did you mean" (see known_keys)
+STAGE_KEYS = ("batchnorm", "layernorm", "dropout")
+LAYER_KEYS = ("W", "b", "activation", *STAGE_KEYS)
+STAGE_ARRAYS = ("gamma", "beta", "mask")
+OTHER_KEYS.update({"batch_norm": "batchnorm", "bn": "batchnorm", "batchnorm2d": "batchnorm",
+                   "layer_norm": "layernorm", "ln": "layernorm", "drop_out": "dropout"})
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
+NPZ_STAGES = {"norm": None, "gamma": "gamma", "beta": "beta", "eps": "eps", "keep": "keep",
+              "mask": "mask", "seed": "seed", "inverted": "inverted"}  # member prefix: key
 NPZ_REGULARIZATION = {f"regularization_{key}": key for key in KEYS}  # member: key
 
 
@@ -81,14 +88,15 @@ def from_mapping(spec, build=Network) -> Network:
         if not isinstance(layer, dict):
             raise SpecError(f"is a {kind_of(layer)}; a layer is a mapping with W, b and activation",
                             path=path)
-        known_keys(layer, ("W", "b", "activation"), path, OTHER_KEYS)
+        known_keys(layer, LAYER_KEYS, path, OTHER_KEYS)
         if "W" not in layer:
             raise SpecError("has no W", path=path)
         if "activation" not in layer:
             raise SpecError("has no activation (write `activation: identity` for none)", path=path)
+        stages = {key: _stage(layer[key], (*path, key)) for key in STAGE_KEYS if key in layer}
         built.append(Layer(numbers(layer["W"], (*path, "W")),  # b left out: zeros; b: null is refused
                            numbers(layer["b"], (*path, "b")) if "b" in layer else None,
-                           layer["activation"]))
+                           layer["activation"], **stages))
     if "regularization" in spec and spec["regularization"] is None:
         raise SpecError("is null; leave it out for no penalty, or give a mapping such as "
                         "{l2: 0.05}", path=("regularization",))
@@ -96,6 +104,17 @@ def from_mapping(spec, build=Network) -> Network:
     return build(X=numbers(spec["X"], ("X",)), T=numbers(spec["T"], ("T",)), layers=built,
                  loss=spec["loss"], layout=spec.get("layout", "rows"),
                  dtype=spec.get("dtype", "float64"), **extra)
+
+
+def _stage(value, path: tuple):
+    """A stage's mapping with its arrays (gamma, beta, mask) read as numbers; anything else as
+    given, for ``Network`` to judge (``null`` is refused: leave the key out)."""
+    if value is None:
+        raise SpecError("is null; leave it out for none, or give a mapping", path=path)
+    if not isinstance(value, dict):
+        return value
+    return {k: numbers(v, (*path, k)) if k in STAGE_ARRAYS and isinstance(v, list) else v
+            for k, v in value.items()}
 
 
 def numbers(value, path: tuple) -> np.ndarray:
@@ -176,14 +195,15 @@ def from_arrays(arrays: dict, build=Network) -> Network:
     names = _strings(arrays["activations"], "activations")
     L = len(names)
     known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL, *NPZ_REGULARIZATION,
-             *(f"{p}{l}" for l in range(1, L + 1) for p in "Wb"))
+             *(f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b", *NPZ_STAGES)))
     known_keys(arrays, known, (), OTHER_KEYS)
     layers = []
     for l, spec in enumerate(names, start=1):
         if f"W{l}" not in arrays:
             raise SpecError(f"the NPZ has {L} activations but no member W{l}")
         layers.append(Layer(arrays[f"W{l}"], arrays.get(f"b{l}"),
-                            colon_named(spec, ACTIVATIONS, ("layers", l - 1, "activation"))))
+                            colon_named(spec, ACTIVATIONS, ("layers", l - 1, "activation")),
+                            **_npz_stages(arrays, l)))
     options = {key: _string(arrays[key], key) for key in NPZ_OPTIONAL if key in arrays}
     reg = {key: _scalar(arrays[member], member) for member, key in NPZ_REGULARIZATION.items()
            if member in arrays}
@@ -195,9 +215,38 @@ def from_arrays(arrays: dict, build=Network) -> Network:
     except SpecError as e:
         if e.path[:1] == ("regularization",) and len(e.path) > 1:  # the member that holds it
             e.path = (f"regularization_{e.path[1]}",)
+        elif e.path[:1] == ("layers",) and len(e.path) > 3 and e.path[2] in STAGE_KEYS:
+            e.path = (f"{e.path[3]}{e.path[1] + 1}", *e.path[4:])  # gamma1[3]
+        elif e.path[:1] == ("layers",) and len(e.path) == 3 and e.path[2] in STAGE_KEYS:
+            e.path = (f"{'keep' if e.path[2] == 'dropout' else 'norm'}{e.path[1] + 1}",)
         elif e.path[:1] == ("loss",):
             e.path = ("loss",)
         raise
+
+
+def _npz_stages(arrays: dict, l: int) -> dict:
+    """Layer l's stages from its members: ``norm{l}`` (batchnorm or layernorm) with ``gamma{l}``,
+    ``beta{l}``, ``eps{l}``; ``keep{l}`` with ``mask{l}`` or ``seed{l}``, and ``inverted{l}``."""
+    given = {key: arrays[f"{p}{l}"] for p, key in NPZ_STAGES.items() if f"{p}{l}" in arrays}
+    norm = {k: given[k] if k != "eps" else _scalar(given[k], f"eps{l}")
+            for k in ("gamma", "beta", "eps") if k in given}
+    drop = {k: given[k] if k == "mask" else _scalar(given[k], f"{k}{l}")
+            for k in ("keep", "mask", "seed", "inverted") if k in given}
+    out = {}
+    if f"norm{l}" in arrays:
+        kind = _string(arrays[f"norm{l}"], f"norm{l}")
+        if kind not in STAGE_KEYS[:2]:
+            raise SpecError(f"is {quoted(kind)}; it must be batchnorm or layernorm", path=(f"norm{l}",))
+        out[kind] = norm
+    elif norm:
+        raise SpecError(f"is given, but there is no norm{l} (batchnorm or layernorm) to take it",
+                        path=(f"{next(iter(norm))}{l}",))
+    if "keep" in drop:
+        out["dropout"] = drop
+    elif drop:
+        raise SpecError(f"is given, but there is no keep{l}: a dropout needs its keep probability",
+                        path=(f"{next(iter(drop))}{l}",))
+    return out
 
 
 def _scalar(a: np.ndarray, key: str):

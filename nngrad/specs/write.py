@@ -4,7 +4,9 @@ A spec here is ``Network``'s arguments as given: ``X``, ``T``, ``layers`` (``Lay
 None where omitted, the activation as written), ``loss`` (a name, or a mapping with a reduction),
 ``layout``, ``dtype`` and optionally ``reduction``. YAML keeps one matrix row per line, and every
 number as the shortest text that reads back to the same float64, so a round trip loses nothing.
-NPZ follows the contract's layout (X, T, W1.., b1.., activations, loss, layout, reduction, dtype).
+NPZ follows the contract's layout (X, T, W1.., b1.., activations, loss, layout, reduction, dtype),
+with a layer's stages as ``norm{l}`` (batchnorm or layernorm), ``gamma{l}``, ``beta{l}``, ``eps{l}``,
+``keep{l}``, ``mask{l}`` or ``seed{l}``, and ``inverted{l}``.
 """
 
 from __future__ import annotations
@@ -93,7 +95,32 @@ def yaml_text(spec: dict, header: list[str] = ()) -> str:
         out.append("    W:" + _matrix(layer.W, "      "))
         if layer.b is not None:
             out.append("    b:" + _matrix(layer.b, "      "))
+        for key, given in stages_given(layer).items():
+            arrays = {k: v for k, v in given.items() if k in ("gamma", "beta", "mask")}
+            scalars = {k: v for k, v in given.items() if k not in arrays}
+            if not arrays:
+                out.append(f"    {key}: {_flow(scalars)}")
+                continue
+            out.append(f"    {key}:")
+            out += [f"      {k}: {_scalar(v)}" for k, v in scalars.items()]
+            out += [f"      {k}:" + _matrix(v, "        ") for k, v in arrays.items()]
     return "\n".join(out) + "\n"
+
+
+def stages_given(layer) -> dict:
+    """A layer's stages as the spec gives them, key -> mapping: a validated ``Norm`` or
+    ``Dropout`` as its fields (a seed without its drawn mask), a mapping as it is."""
+    out = {}
+    for key in ("batchnorm", "layernorm", "dropout"):
+        value = getattr(layer, key, None)
+        if value is None:
+            continue
+        if hasattr(value, "_asdict"):
+            value = {k: v for k, v in value._asdict().items()
+                     if not (k == "mask" and value.seed is not None) and not (k == "seed" and v is None)} \
+                if key == "dropout" else value._asdict()
+        out[key] = {} if value is True else dict(value)
+    return out
 
 
 def _targets(spec: dict):
@@ -116,6 +143,12 @@ def npz_members(spec: dict) -> dict:
         if layer.b is not None:
             members[f"b{l}"] = np.asarray(layer.b, dtype=dtype)
         names.append(_activation_npz(layer.activation))
+        for key, given in stages_given(layer).items():
+            if key != "dropout":
+                members[f"norm{l}"] = np.array(key)
+            for k, v in given.items():
+                members[f"{k}{l}"] = np.asarray(v, dtype=dtype) if k in ("gamma", "beta", "mask") \
+                    else np.array(v)
     members["activations"] = np.array(names)
     members["loss"] = np.array(name + "".join(f":{number(v)}" for v in params.values()))
     for key, value in (spec.get("regularization") or {}).items():

@@ -1,4 +1,4 @@
-"""Gradient checking: nngrad's analytic dW and dB against central finite differences.
+"""Gradient checking: nngrad's analytic dW, dB (dgamma, dbeta) against central finite differences.
 
 The numeric side always runs in float64: d ≈ (L(p + eps) - L(p - eps)) / (2 eps). Full mode
 perturbs every parameter (2 forward passes each). Fast mode checks ``directions`` random unit
@@ -56,8 +56,7 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
     atol = TOLERANCES[net.dtype][1] if atol is None else atol
     analytic = _analytic(net, part, input_grad)
     net64 = _float64_copy(net)
-    params = [(f"d{'W' if k == 0 else 'B'}{l}", p) for l, layer in enumerate(net64.layers, start=1)
-              for k, p in enumerate((layer.W, layer.b))]
+    params = [(name, p) for name, _, _, p in net64.parameters()]
     if input_grad:
         params.insert(0, ("dA0", net64.X))
     objective = Objective(part != "penalty", part != "data" and net.regularization is not None)
@@ -101,24 +100,27 @@ class Objective:
 
     def loss(self, net) -> tuple:
         """(loss, Zs, As) of ``net`` as it is now; Zs and As empty without the data part."""
-        value, Zs, As = forward_loss(net, with_penalty=False) if self.data else (0.0, [], [])
-        return value + (penalty(net) if self.penalty else 0.0), Zs, As
+        value, Zs, As, Ss = forward_loss(net, with_penalty=False) if self.data else (0.0, [], [], [])
+        return value + (penalty(net) if self.penalty else 0.0), Zs, As, Ss
 
 
 def _analytic(net: Network, part: str, input_grad: bool) -> dict:
     """The gradients under test: of the whole loss, of the data part, or of the penalty."""
     if part == "penalty":  # X carries no penalty: dA0 is 0 (a spec without one is refused above)
         grads = penalty_grads(net)
-        return {"dA0": np.zeros_like(net.X), **{f"{k}{l}": grads.get(f"{k}{l}", np.zeros_like(p))
-                for l, layer in enumerate(net.layers, start=1) for k, p in (("dW", layer.W), ("dB", layer.b))}}
+        return {"dA0": np.zeros_like(net.X),
+                **{name: grads.get(name, np.zeros_like(p)) for name, _, _, p in net.parameters()}}
     return run(net if part == "all" else replace(net, regularization=None), input_grad=input_grad)
 
 
 def _float64_copy(net: Network) -> Network:
-    """A float64 network whose X, W and b are fresh C-ordered arrays, safe to perturb in place."""
+    """A float64 network whose X and parameters are fresh C-ordered arrays, safe to perturb in
+    place (a dropout mask too: it is float64 and stays as drawn)."""
     own = lambda a: np.array(a, dtype=np.float64, order="C")  # noqa: E731
-    layers = [replace(l, W=own(l.W), b=own(l.b)) for l in net.layers]
-    return replace(net, X=own(net.X), layers=tuple(layers), dtype="float64")
+    fresh = net.with_parameters({(l, kind): own(p) for _, l, kind, p in net.parameters()})
+    layers = [replace(layer, dropout=layer.dropout._replace(mask=own(layer.dropout.mask)))
+              if layer.dropout is not None else layer for layer in fresh.layers]
+    return replace(fresh, X=own(net.X), layers=tuple(layers), dtype="float64")
 
 
 def _full(net, name, P, G, eps, objective):
@@ -138,10 +140,16 @@ def _full(net, name, P, G, eps, objective):
     return G.reshape(-1), numeric, kinks
 
 
+def _kind(name: str) -> str:
+    """``dW2`` -> W, ``dB2`` -> b, ``dgamma2`` -> gamma: the kind of parameter a gradient is of."""
+    kind = name[1:].rstrip("0123456789")
+    return "b" if kind == "B" else kind
+
+
 def _l1_crossed(net, name, objective, plus, minus) -> str | None:
     """Where a perturbation of a penalized parameter moves an entry across 0, the L1 kink."""
     reg = net.regularization
-    if not objective.penalty or not reg.l1 or name == "dA0" or not reg.penalized(name[1].replace("B", "b")):
+    if not objective.penalty or not reg.l1 or name == "dA0" or not reg.penalized(_kind(name)):
         return None
     if np.any(np.sign(plus) != np.sign(minus)):
         return "crosses the L1 kink at 0"
@@ -155,12 +163,37 @@ def _unperturbed(net):
     return Zs, As, targets(net, As[-1])
 
 
+def _fast_whole(net, name, P, G, eps, directions, rng, objective):
+    """Fast mode for a norm's gamma or beta: P moved along each direction in place, and the
+    whole loss computed again (a norm's parameters enter after Z, so no Z is perturbed)."""
+    analytic, numeric, kinks = np.empty(directions), np.empty(directions), {}
+    saved = P.copy()
+    for j in range(directions):
+        v = rng.standard_normal(G.shape)
+        v /= np.linalg.norm(v)
+        with np.errstate(all="ignore"):
+            P[...] = saved + eps * v
+            plus = objective.loss(net)
+            P[...] = saved - eps * v
+            minus = objective.loss(net)
+            P[...] = saved
+            numeric[j] = (plus[0] - minus[0]) / (2 * eps)
+            analytic[j] = float((G * v).sum())
+        crossing = _kink_crossed(net, plus, minus) if objective.data else None
+        crossing = crossing or _l1_crossed(net, name, objective, saved + eps * v, saved - eps * v)
+        if crossing:
+            kinks[j] = crossing
+    return analytic, numeric, kinks
+
+
 def _fast(net, base, name, P, G, eps, directions, rng, objective):
+    if _kind(name) in ("gamma", "beta"):
+        return _fast_whole(net, name, P, G, eps, directions, rng, objective)
     l = 1 if name == "dA0" else int(name[2:])
     Zs, As, T = base
     A_prev = As[l - 2] if l > 1 else rows(net.X, net.layout)
     reg, penalized = net.regularization, objective.penalty and name != "dA0" and \
-        net.regularization.penalized(name[1].replace("B", "b"))
+        net.regularization.penalized(_kind(name))
     analytic, numeric, kinks = np.empty(directions), np.empty(directions), {}
     for j in range(directions):
         v = rng.standard_normal(G.shape)
@@ -184,22 +217,25 @@ def _fast(net, base, name, P, G, eps, directions, rng, objective):
 
 
 def _tail_loss(net, l, Z, T):
-    Zs, As = forward_from(net, l, Z)
-    return loss_value(net, Zs[-1], As[-1], T), Zs, As
+    Zs, As, Ss = forward_from(net, l, Z)
+    return loss_value(net, Zs[-1], As[-1], T), Zs, As, Ss
 
 
 def _kink_crossed(net, plus, minus, first: int = 1) -> str | None:
     """Where the + and - perturbations fall on two sides of a kink, in words; else None.
-    ``plus`` and ``minus`` hold the Zs and As of layers ``first``..L; each activation's and the
-    loss's record gives the array whose sign changes at its kinks."""
-    (_, Zp, Ap), (_, Zm, Am) = plus, minus
+    ``plus`` and ``minus`` hold the Zs, As and stage values of layers ``first``..L; each
+    activation's and the loss's record gives the array whose sign changes at its kinks, read at
+    the activation's input (S, after a norm)."""
+    (_, Zp, Ap, Sp), (_, Zm, Am, Sm) = plus, minus
     for l, layer in enumerate(net.layers[first - 1:], start=first):
         kink = ACTIVATIONS[layer.activation].kink
         if kink is not None:
-            crossed = (kink(Zp[l - first]) > 0) != (kink(Zm[l - first]) > 0)
+            k, name = l - first, "Z" if Sp[l - first] is None else "S"
+            inp = (lambda Z, S: Z if S is None else S["S"])  # noqa: E731
+            crossed = (kink(inp(Zp[k], Sp[k])) > 0) != (kink(inp(Zm[k], Sm[k])) > 0)
             if crossed.any():
                 at = _user_index(np.argwhere(crossed)[0], net.layout)
-                return f"crosses the {layer.activation} kink of Z{l}{at}"
+                return f"crosses the {layer.activation} kink of {name}{l}{at}"
     kink = LOSSES[net.loss].kink
     if kink is not None:
         T = targets(net, Ap[-1])
