@@ -17,6 +17,7 @@ from ..model.network import Layer, Network
 from ..model.spec import known_keys, misnamed, unknown_key
 from ..model.values import described, kind_of
 from .npzread import npz_arrays
+from .npzstages import MEMBERS as STAGE_MEMBERS, npz_stages
 from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
 
 NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
@@ -31,8 +32,7 @@ STAGE_ARRAYS = ("gamma", "beta", "mask")
 OTHER_KEYS.update({"batch_norm": "batchnorm", "bn": "batchnorm", "batchnorm2d": "batchnorm",
                    "layer_norm": "layernorm", "ln": "layernorm", "drop_out": "dropout"})
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")
-NPZ_STAGES = {"norm": None, "gamma": "gamma", "beta": "beta", "eps": "eps", "keep": "keep",
-              "mask": "mask", "seed": "seed", "inverted": "inverted"}  # member prefix: key
+
 NPZ_REGULARIZATION = {f"regularization_{key}": key for key in KEYS}  # member: key
 
 
@@ -195,7 +195,7 @@ def from_arrays(arrays: dict, build=Network) -> Network:
     names = _strings(arrays["activations"], "activations")
     L = len(names)
     known = ("X", "T", "activations", "loss", *NPZ_OPTIONAL, *NPZ_REGULARIZATION,
-             *(f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b", *NPZ_STAGES)))
+             *(f"{p}{l}" for l in range(1, L + 1) for p in ("W", "b", *STAGE_MEMBERS)))
     known_keys(arrays, known, (), OTHER_KEYS)
     layers = []
     for l, spec in enumerate(names, start=1):
@@ -203,7 +203,7 @@ def from_arrays(arrays: dict, build=Network) -> Network:
             raise SpecError(f"the NPZ has {L} activations but no member W{l}")
         layers.append(Layer(arrays[f"W{l}"], arrays.get(f"b{l}"),
                             colon_named(spec, ACTIVATIONS, ("layers", l - 1, "activation")),
-                            **_npz_stages(arrays, l)))
+                            **npz_stages(arrays, l)))
     options = {key: _string(arrays[key], key) for key in NPZ_OPTIONAL if key in arrays}
     reg = {key: _scalar(arrays[member], member) for member, key in NPZ_REGULARIZATION.items()
            if member in arrays}
@@ -222,31 +222,6 @@ def from_arrays(arrays: dict, build=Network) -> Network:
         elif e.path[:1] == ("loss",):
             e.path = ("loss",)
         raise
-
-
-def _npz_stages(arrays: dict, l: int) -> dict:
-    """Layer l's stages from its members: ``norm{l}`` (batchnorm or layernorm) with ``gamma{l}``,
-    ``beta{l}``, ``eps{l}``; ``keep{l}`` with ``mask{l}`` or ``seed{l}``, and ``inverted{l}``."""
-    given = {key: arrays[f"{p}{l}"] for p, key in NPZ_STAGES.items() if f"{p}{l}" in arrays}
-    norm = {k: given[k] if k != "eps" else _scalar(given[k], f"eps{l}")
-            for k in ("gamma", "beta", "eps") if k in given}
-    drop = {k: given[k] if k == "mask" else _scalar(given[k], f"{k}{l}")
-            for k in ("keep", "mask", "seed", "inverted") if k in given}
-    out = {}
-    if f"norm{l}" in arrays:
-        kind = _string(arrays[f"norm{l}"], f"norm{l}")
-        if kind not in STAGE_KEYS[:2]:
-            raise SpecError(f"is {quoted(kind)}; it must be batchnorm or layernorm", path=(f"norm{l}",))
-        out[kind] = norm
-    elif norm:
-        raise SpecError(f"is given, but there is no norm{l} (batchnorm or layernorm) to take it",
-                        path=(f"{next(iter(norm))}{l}",))
-    if "keep" in drop:
-        out["dropout"] = drop
-    elif drop:
-        raise SpecError(f"is given, but there is no keep{l}: a dropout needs its keep probability",
-                        path=(f"{next(iter(drop))}{l}",))
-    return out
 
 
 def _scalar(a: np.ndarray, key: str):
