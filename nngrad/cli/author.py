@@ -39,9 +39,17 @@ BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text
               help="Add an L2 penalty of strength LAMBDA (spec key regularization).")
 @click.option("--l2-form", type=click.Choice(list(FORMS)), default=None,
               help="half: λ/2 Σ W² (default), full: λ Σ W², half_over_m: λ/(2m) Σ W².")
+@click.option("--batchnorm", "norm", flag_value="batchnorm", default=None,
+              help="Batch normalisation on every hidden layer's Z (gamma 1, beta 0, eps 1e-5).")
+@click.option("--layernorm", "norm", flag_value="layernorm",
+              help="Layer normalisation on every hidden layer's Z, instead.")
+@click.option("--dropout", type=Finite(min=0, max=1, min_open=True), default=None, metavar="KEEP",
+              help="Dropout on every hidden layer's output, keeping each unit with probability KEEP.")
+@click.option("--dropout-seed", type=SEEDS, default=None, metavar="N",
+              help="The seed each dropout mask is drawn from (default: --seed).")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
 def init(widths, output, activation, output_activation, loss, layout, batch, seed, init_name,
-         dtype, l2, l2_form, config_path) -> int:
+         dtype, l2, l2_form, norm, dropout, dropout_seed, config_path) -> int:
     """Write a new random spec with layer widths N0 N1 ... NL (at least two).
 
     The output layer and the targets fit the loss: a softmax and one-hot T for cross_entropy,
@@ -64,6 +72,13 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
             regularization({"l2": l2}, dtype)
         except SpecError as e:
             raise click.BadParameter(e.message, param_hint="'--l2'") from None
+    if dropout_seed is not None and dropout is None:
+        raise click.BadParameter("needs --dropout KEEP", param_hint="'--dropout-seed'")
+    if (norm or dropout is not None) and len(widths) < 3:
+        option = f"--{norm}" if norm else "--dropout"
+        raise click.BadParameter("needs a hidden layer (three widths or more): the output layer "
+                                 "takes no norm or dropout", param_hint=f"'{option}'")
+    dropout_seed = seed if dropout_seed is None else dropout_seed
     check_outputs({"-o": output})
     fmt = spec_format(output)
     output_activation = output_activation or output_for(loss)
@@ -75,14 +90,17 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
                  f"a {'-'.join(map(str, widths))} spec of batch {batch}")
     spec = random_spec(widths, activation=activation, output=output_activation, loss=loss,
                        layout=layout, batch=batch, seed=seed, init=init_name, dtype=dtype,
-                       regularization=None if l2 is None else {"l2": l2, "form": l2_form or "half"})
+                       regularization=None if l2 is None else {"l2": l2, "form": l2_form or "half"},
+                       norm=norm, dropout=dropout, dropout_seed=dropout_seed)
     command = (f"nngrad init {' '.join(map(str, widths))} --activation {activation} "
                f"--output-activation {output_activation} --loss {loss} --layout {layout} "
                f"--batch {batch} --seed {seed} --init {init_name} --dtype {dtype}"
-               + ("" if l2 is None else f" --l2 {l2!r} --l2-form {l2_form or 'half'}"))
+               + ("" if l2 is None else f" --l2 {l2!r} --l2-form {l2_form or 'half'}")
+               + (f" --{norm}" if norm else "")
+               + ("" if dropout is None else f" --dropout {dropout!r} --dropout-seed {dropout_seed}"))
     header = [f"Made by nngrad {__version__}: {command}",
               describe(widths, activation=activation, output=output_activation, loss=loss,
-                       init=init_name)]
+                       init=init_name, norm=norm, dropout=dropout)]
     write_spec(spec, output, header)
     return 0
 

@@ -49,15 +49,19 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
     net = load(path, name=title, **read_limits(settings))
     guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk)
     res = run_network(net, keep=keep, batch_chunk=batch_chunk, input_grad=input_grad)
+    if any(layer.stages for layer in net.layers):
+        from ..render.table import one_entry_norms
 
+        for warning in one_entry_norms(net.layers, net.batch):
+            click.echo(f"nngrad: warning: {title}: {warning}", err=True)
     if output is not None:
         save_result(res, output)
     if printing:
-        print_result(res, fmt, title, settings)
+        print_result(res, fmt, title, settings, net.layers)
     return report_nonfinite(res, title)
 
 
-def print_result(res, fmt: str, title: str, settings: dict | None) -> None:
+def print_result(res, fmt: str, title: str, settings: dict | None, layers=()) -> None:
     if fmt == "json":
         from ..render.jsondoc import result_document, to_json
 
@@ -65,7 +69,7 @@ def print_result(res, fmt: str, title: str, settings: dict | None) -> None:
         return
     from ..render.table import render_table
 
-    render_table(res, stdout_console(), title=title, **settings["display"])
+    render_table(res, stdout_console(), title=title, layers=layers, **settings["display"])
 
 
 def report_nonfinite(res, title: str) -> int:

@@ -94,33 +94,35 @@ class _progress:
 
 
 def _updated(loaded, net, update: str, title: str, limits: dict):
-    """The updated spec's text (YAML) or bytes (NPZ), in SPEC's own format."""
+    """The updated spec's text (YAML) or bytes (NPZ), in SPEC's own format: every W and, with
+    ``update`` all, every b, gamma and beta; a dropout's mask or seed is kept as written."""
     from ..specs.write import npz_bytes, yaml_text
 
-    layers = net.layers
+    changed = [(l, kind, p) for _, l, kind, p in net.parameters() if update == "all" or kind == "W"]
     if loaded.kind == "npz":
         members = dict(loaded.arrays)
-        for l, layer in enumerate(layers, start=1):
-            members[f"W{l}"] = layer.W
-            if update == "all":
-                members[f"b{l}"] = layer.b
+        members.update({f"{kind}{l}": p for l, kind, p in changed})
         return npz_bytes(members)
     from ..specs.specfile import patched_yaml
 
-    updates = {}
-    for i, layer in enumerate(layers):
-        updates[("layers", i, "W")] = layer.W
-        if update == "all":
-            updates[("layers", i, "b")] = layer.b
+    norms = {l: layer.norm[0] for l, layer in enumerate(net.layers, start=1) if layer.norm}
+    updates = {("layers", l - 1, *((norms[l],) if kind in ("gamma", "beta") else ()), kind): p
+               for l, kind, p in changed}
     patched = patched_yaml(loaded.data, updates, limits.get("memory_limit"), loaded.tree)
     if patched is not None:
         return patched
-    click.echo(f"nngrad: warning: {title}: a bias is omitted or not written as a list of numbers, "
-               "so the updated spec is written anew, without the original's comments", err=True)
-    given = loaded.spec["layers"]
-    spec = {**loaded.spec, "layers": [replace(g, W=layer.W, b=layer.b if update == "all" else g.b)
-                                      for g, layer in zip(given, layers)]}
-    return yaml_text(spec)
+    click.echo(f"nngrad: warning: {title}: a bias, gamma or beta is omitted or not written as a "
+               "list of numbers, so the updated spec is written anew, without the original's "
+               "comments", err=True)
+    layers = list(loaded.spec["layers"])
+    for l, kind, p in changed:
+        given = layers[l - 1]
+        if kind in ("gamma", "beta"):
+            stage = dict(getattr(given, norms[l]) or {})
+            layers[l - 1] = replace(given, **{norms[l]: {**stage, kind: p}})
+        else:
+            layers[l - 1] = replace(given, **{kind: p})
+    return yaml_text({**loaded.spec, "layers": layers})
 
 
 def _history(losses: list) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numerics.passes import KINDS
+import re
 
 
 def reduction_text(res) -> str:
@@ -28,9 +28,43 @@ def format_array(a: np.ndarray, *, precision: int, threshold: int, edgeitems: in
                            edgeitems=edgeitems, max_line_width=max(width, 20), suppress_small=False)
 
 
+def stage_notes(layers) -> list[str]:
+    """What a reader must know about the layers' stages: batchnorm's training mode, dropout's
+    mask, and a norm over one entry (its variance is 0, so S = beta)."""
+    notes = []
+    for l, layer in enumerate(layers, start=1):
+        for key, state in layer.stages:
+            if key == "batchnorm":
+                notes.append(f"layer {l} batchnorm: training mode (the batch's mean and biased "
+                             "variance)")
+            elif key == "layernorm":
+                notes.append(f"layer {l} layernorm: each example's mean and biased variance")
+            else:
+                drawn = f"drawn from seed {state.seed}" if state.seed is not None else "as given"
+                scale = f"/ {state.keep:g}" if state.inverted else "not divided by keep"
+                notes.append(f"layer {l} dropout: mask{l} {drawn}, keep {state.keep:g}, {scale}")
+    return notes
+
+
+def one_entry_norms(layers, batch: int) -> list[str]:
+    """The warning for each norm taken over a single entry: var = 0, so S = beta exactly."""
+    out = []
+    for l, layer in enumerate(layers, start=1):
+        norm = layer.norm
+        if norm is None:
+            continue
+        over = batch if norm[0] == "batchnorm" else layer.b.size  # b has one entry per unit
+        if over == 1:
+            what = "a batch of one example" if norm[0] == "batchnorm" else "a layer of one unit"
+            out.append(f"layer {l} {norm[0]} is over {what}: its variance is 0, so S{l} = beta{l} "
+                       f"and dZ{l} = 0")
+    return out
+
+
 def render_table(res, console, *, title: str = "", precision: int = 6, threshold: int = 64,
-                 edgeitems: int = 3) -> None:
-    """Print ``res`` to a rich ``console``: a header with the loss, then one table per layer."""
+                 edgeitems: int = 3, layers=()) -> None:
+    """Print ``res`` to a rich ``console``: a header with the loss (and, given the network's
+    ``layers``, notes on their stages), then one table per layer."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -44,6 +78,8 @@ def render_table(res, console, *, title: str = "", precision: int = 6, threshold
     head.append(f"  ({res.loss_name}, {reduction_text(res)})", style="dim")
     if res.penalty:
         head.append(f"\n  = data {res.loss_data:.10g} + penalty {res.penalty:.10g}", style="dim")
+    for note in stage_notes(layers):
+        head.append(f"\n{note}", style="dim")
     console.print(head)
     values_width = console.width - 24
     if "dA0" in res:
@@ -58,14 +94,18 @@ def render_table(res, console, *, title: str = "", precision: int = 6, threshold
         console.print()
         console.print(table)
     for l, activation in enumerate(res.activations, start=1):
-        table = Table(title=Text(f"layer {l}: {activation}, W{l} {res[f'dW{l}'].shape}"),
+        names = [n for n in res if re.fullmatch(f"[A-Za-z]+{l}", n)]
+        stages = [key for key, _ in layers[l - 1].stages] if layers else []
+        kinds = ", ".join([k for k in stages if k != "dropout"] + [activation] +
+                          [k for k in stages if k == "dropout"])
+        table = Table(title=Text(f"layer {l}: {kinds}, W{l} {res[f'dW{l}'].shape}"),
                       title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("shape", style="dim", no_wrap=True)
         table.add_column("values", overflow="fold")
-        for kind in (k for k in KINDS if f"{k}{l}" in res):
-            a = res[f"{kind}{l}"]
-            table.add_row(Text(f"{kind}{l}"), Text(str(a.shape)),
+        for name in names:
+            a = res[name]
+            table.add_row(Text(name), Text(str(a.shape)),
                           Text(format_array(a, precision=precision, threshold=threshold,
                                             edgeitems=edgeitems, width=values_width)))
         console.print()

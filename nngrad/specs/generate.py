@@ -38,13 +38,16 @@ def round4(a: np.ndarray) -> np.ndarray:
 
 def random_spec(widths, *, activation: str = "relu", output: str | None = None, loss: str = "mse",
                 layout: str = "rows", batch: int = 4, seed: int = 0, init: str = "he",
-                dtype: str = "float64", regularization: dict | None = None) -> dict:
+                dtype: str = "float64", regularization: dict | None = None, norm: str | None = None,
+                dropout: float | None = None, dropout_seed: int = 0) -> dict:
     """``Network``'s arguments for a random network n0-n1-...-nL and ``batch`` examples.
 
     Hidden layers use ``activation``; the output layer ``output`` (by default the one the loss
     needs). T fits the loss (its record's ``init_targets``): one-hot rows for cross_entropy, 0 or
     1 for bce, class labels for svm, -1 or +1 for hinge, N(0, 1) otherwise. ``regularization``
-    (a mapping such as ``{"l2": 0.01, "form": "half"}``) is written as it is given.
+    (a mapping such as ``{"l2": 0.01, "form": "half"}``) is written as it is given. ``norm``
+    (``batchnorm`` or ``layernorm``) gives every hidden layer gamma = 1, beta = 0 and eps = 1e-5;
+    ``dropout`` (keep) gives each a dropout of that keep with ``seed: dropout_seed``.
     """
     rng = np.random.default_rng(seed)
     output = output or output_for(loss)
@@ -53,7 +56,10 @@ def random_spec(widths, *, activation: str = "relu", output: str | None = None, 
     for l, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
         W = round4(rng.standard_normal((n_in, n_out)) * INITS[init][0](n_in, n_out))
         last = l == len(widths) - 2
-        layers.append(Layer(orient(W), np.zeros(n_out), output if last else activation))
+        stages = {} if last else {
+            **({norm: {"gamma": np.ones(n_out), "beta": np.zeros(n_out), "eps": 1e-5}} if norm else {}),
+            **({"dropout": {"keep": dropout, "seed": dropout_seed}} if dropout is not None else {})}
+        layers.append(Layer(orient(W), np.zeros(n_out), output if last else activation, **stages))
     X = round4(rng.standard_normal((batch, widths[0])))
     T = round4(LOSSES[loss].init_targets(rng, batch, widths[-1]))
     spec = {"X": orient(X), "T": orient(T), "layers": layers, "loss": loss, "layout": layout,
@@ -61,8 +67,10 @@ def random_spec(widths, *, activation: str = "relu", output: str | None = None, 
     return {**spec, "regularization": dict(regularization)} if regularization else spec
 
 
-def describe(widths, *, activation: str, output: str, loss: str, init: str) -> str:
+def describe(widths, *, activation: str, output: str, loss: str, init: str, norm: str | None = None,
+             dropout: float | None = None) -> str:
     """How a spec was made, in one line, for its header."""
-    return (f"widths {'-'.join(map(str, widths))}; hidden {activation}, output {output}; "
+    hidden = " ".join(filter(None, [norm, activation, dropout is not None and f"dropout {dropout:g}"]))
+    return (f"widths {'-'.join(map(str, widths))}; hidden {hidden}, output {output}; "
             f"W ~ {init}: {INITS[init][1]}; b = 0; X ~ N(0, 1); "
             f"T {LOSSES[loss].init_targets_text}; 4 significant digits")

@@ -78,8 +78,7 @@ def patched_yaml(data: bytes, updates: dict, memory_limit: int | None = None,
     edits = []
     for path, array in updates.items():
         flat = np.ravel(array)
-        texts = list(map(repr, flat.tolist())) if flat.dtype.kind == "f" else \
-            [number(x) for x in flat.tolist()]
+        texts = [number(x) for x in flat.tolist()]
         found = _edits(_node_at(root, path), np.ndim(array), texts, to_original)
         if found is None:
             return None

@@ -39,7 +39,10 @@ def number(x) -> str:
     """The shortest text that reads back to the same float64 (integers stay integers)."""
     if isinstance(x, (int, np.integer)):
         return str(int(x))
-    return repr(float(x))
+    text = repr(float(x))
+    if "e" in text and "." not in text:  # 1.0e-05, as YAML 1.1 readers (PyYAML) read a float too
+        text = text.replace("e", ".0e", 1)
+    return text
 
 
 def _row(values) -> str:
