@@ -210,7 +210,7 @@ def test_run_table_notes_training_mode_and_mask(tmp_path):
     result = nngrad("run", write(tmp_path, BASE))
     assert result.returncode == 0
     assert "layer 1 batchnorm: training mode" in result.stdout
-    assert "mask1 drawn from seed 1, keep 0.5" in result.stdout
+    assert "keep 0.5, mask1 drawn from seed 1, A1 = H1 * mask1 / 0.5" in result.stdout
     assert "layer 1: batchnorm, tanh, dropout" in result.stdout
     for name in ("mu1", "var1", "xhat1", "S1", "H1", "mask1", "dH1", "dS1", "dxhat1", "dgamma1", "dbeta1"):
         assert f"\n{name} " in result.stdout, name
@@ -224,3 +224,13 @@ def test_one_example_batchnorm_warns_and_gives_beta(tmp_path):
     assert "warning" in result.stderr and "S1 = beta1" in result.stderr
     S = json.loads(result.stdout)["tensors"]["S1"]["data"]
     np.testing.assert_allclose(S, [[0.1, 0.0, -0.2]])
+
+
+def test_batch_chunk_on_a_staged_net_warns_and_gives_the_whole_batch_gradients(tmp_path):
+    path = write(tmp_path, BASE)
+    result = nngrad("run", path, "--keep", "grads", "--batch-chunk", "1", "--format", "json")
+    assert result.returncode == 0 and "--batch-chunk has no effect" in result.stderr
+    got = json.loads(result.stdout)["tensors"]
+    right = oracle_stages.gradients(yaml.safe_load(BASE))
+    for name in ("dW1", "dgamma1", "dbeta1", "dW2"):
+        np.testing.assert_allclose(got[name]["data"], right[name], rtol=1e-9, atol=1e-15)

@@ -52,7 +52,12 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
     if any(layer.stages for layer in net.layers):
         from ..render.table import one_entry_norms
 
-        for warning in one_entry_norms(net.layers, net.batch):
+        warnings = one_entry_norms(net.layers, net.batch)
+        if batch_chunk is not None and batch_chunk < net.batch:
+            warnings.append("--batch-chunk has no effect on a network with batchnorm, layernorm "
+                            "or dropout: its statistics and masks are the whole batch's, so it "
+                            "runs whole")
+        for warning in warnings:
             click.echo(f"nngrad: warning: {title}: {warning}", err=True)
     if output is not None:
         save_result(res, output)

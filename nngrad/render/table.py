@@ -36,13 +36,14 @@ def stage_notes(layers) -> list[str]:
         for key, state in layer.stages:
             if key == "batchnorm":
                 notes.append(f"layer {l} batchnorm: training mode (the batch's mean and biased "
-                             "variance)")
+                             f"variance); b{l} cancels in Z{l} - mu{l}: the loss does not depend on it")
             elif key == "layernorm":
                 notes.append(f"layer {l} layernorm: each example's mean and biased variance")
             else:
                 drawn = f"drawn from seed {state.seed}" if state.seed is not None else "as given"
-                scale = f"/ {state.keep:g}" if state.inverted else "not divided by keep"
-                notes.append(f"layer {l} dropout: mask{l} {drawn}, keep {state.keep:g}, {scale}")
+                scale = f" / {state.keep:g}" if state.inverted else ""
+                notes.append(f"layer {l} dropout: keep {state.keep:g}, mask{l} {drawn}, "
+                             f"A{l} = H{l} * mask{l}{scale}")
     return notes
 
 
