@@ -66,7 +66,8 @@ def test_explain_examples_are_what_explain_prints():
 
 def test_init_and_step_examples_are_what_they_print(tmp_path):
     text = (REPO / "README.md").read_text()
-    init = next(b for b in re.findall(r"```console\n(.*?)```", text, re.S) if b.startswith("$ nngrad init"))
+    init = next(b for b in re.findall(r"```console\n(.*?)```", text, re.S)
+                if b.startswith("$ nngrad init") and "\n$ head -12 net.yaml\n" in b)
     command, head, *shown = init.splitlines()
     assert head == "$ head -12 net.yaml"
     args = command[2:].split()[1:]

@@ -53,7 +53,7 @@ def explain(spec, layer, values, fmt, config_path) -> int:
         guard_run_memory(net, settings, title)
     ex = explain_network(net)
     res = run_network(net, input_grad=True) if values else None
-    env = environment(net, res) if values else None
+    env = environment(net, res, ex) if values else None
     display = settings["display"]
     shown = dict(precision=display["precision"], edgeitems=display["edgeitems"],
                  inline_threshold=settings["explain"]["inline_threshold"])

@@ -2,7 +2,7 @@
 
 ``explain(net)`` writes the forward pass, the loss with its reduction, and each layer's backward
 equations (dA, dZ, dW, dB), as ``Equation`` trees (see ``equations``) that evaluate to the core's
-results. The equations are built from shapes alone, so ``shapewalk`` can also follow a spec
+results; a layer's batchnorm, layernorm and dropout add theirs (``stages``). The equations are built from shapes alone, so ``shapewalk`` can also follow a spec
 whose shapes do not fit, up to the equation where they fail, saying what was needed.
 """
 
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from ..model.network import Network
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import FUSED, LOSSES
-from ..numerics.regularization import FORMS
 from . import expr as E
-from .expr import Div, Equation, Flat, Fn, Num, Op, Pow, Scale, Sum, Sym, Tr, shape_text
+from . import stages
+from .expr import Div, Equation, Flat, Fn, Op, Sum, Sym, Tr, shape_text
 from .notation import plain
+from .penalty import bias_shape as _bias_shape, penalized as _penalized, penalty as _penalty
 from .skeleton import Skeleton, skeleton
 
 
@@ -43,13 +44,13 @@ def explain(net: Network) -> Explanation:
 def build(sk: Skeleton) -> list[Equation]:
     """Forward, loss, backward; stops after the first equation whose shapes do not fit."""
     eqs: list[Equation] = []
-    Zs, As = _forward(sk, eqs)
+    Zs, As, Fs = _forward(sk, eqs)
     if eqs and not eqs[-1].fits:
         return eqs
     _loss(sk, As[-1], eqs)
     if not eqs[-1].fits:
         return eqs
-    _backward(sk, Zs, As, eqs)
+    _backward(sk, Zs, As, Fs, eqs)
     return eqs
 
 
@@ -57,14 +58,11 @@ def _sym(name: str, shape) -> Sym:
     return Sym(name, None if shape is None else tuple(shape))
 
 
-def _bias_shape(sk: Skeleton, n: int) -> tuple:
-    return (1, n) if sk.layout == "rows" else (n, 1)
-
-
-def _forward(sk: Skeleton, eqs: list) -> tuple[list, list]:
+def _forward(sk: Skeleton, eqs: list) -> tuple[list, list, list]:
+    """Each layer's Z and A, and its activation's input and output (S or Z, H or A)."""
     rows_ = sk.layout == "rows"
     A_prev = _sym("X", sk.X)
-    Zs, As = [], []
+    Zs, As, Fs = [], [], []
     for l, layer in enumerate(sk.layers, start=1):
         W = _sym(f"W{l}", layer.W)
         n = layer.W[1] if rows_ else layer.W[0]
@@ -78,20 +76,28 @@ def _forward(sk: Skeleton, eqs: list) -> tuple[list, list]:
         Z = _sym(f"Z{l}", rhs.shape)
         eqs.append(Equation(Z, rhs, l, "forward", _bias_note(sk, l, given), needed))
         if needed:
-            return Zs, As
+            return Zs, As, Fs
+        x = Z if layer.norm is None else stages.forward(sk, l, layer.norm, Z, n, eqs)
+        if x is None:
+            return Zs, As, Fs
         act = ACTIVATIONS[layer.activation]
-        A = _sym(f"A{l}", Z.shape)
-        f = Z if layer.activation == "identity" else Fn(layer.activation, Z, sk.layout, layer.alpha,
+        A = H = _sym(f"{'A' if layer.dropout is None else 'H'}{l}", x.shape)
+        f = x if layer.activation == "identity" else Fn(layer.activation, x, sk.layout, layer.alpha,
                                                          boxed=True)
-        eqs.append(Equation(A, f, l,
+        eqs.append(Equation(H, f, l,
                             "forward", f"{layer.activation}(z) = {act.formula}"
                             + (f", α = {layer.alpha:g}" if layer.alpha is not None else "")
                             + (", entry by entry" if act.elementwise
                                else ", over each example's features")))
+        if layer.dropout is not None:
+            A = stages.forward(sk, l, layer.dropout, H, n, eqs)
+            if A is None:
+                return Zs, As, Fs
         Zs.append(Z)
         As.append(A)
+        Fs.append((x, H))
         A_prev = A
-    return Zs, As
+    return Zs, As, Fs
 
 
 def _w_needed(sk: Skeleton, l: int, A_prev: Sym, W: tuple, b) -> str:
@@ -149,7 +155,7 @@ def _loss(sk: Skeleton, Y: Sym, eqs: list) -> None:
                         f"{sk.loss}: l(y, t) = {LOSSES[sk.loss].formula}, summed; {why}", needed))
 
 
-def _backward(sk: Skeleton, Zs: list, As: list, eqs: list) -> None:
+def _backward(sk: Skeleton, Zs: list, As: list, Fs: list, eqs: list) -> None:
     rows_ = sk.layout == "rows"
     L = len(sk.layers)
     T = _sym("T", sk.T)
@@ -178,8 +184,14 @@ def _backward(sk: Skeleton, Zs: list, As: list, eqs: list) -> None:
         else:
             act = ACTIVATIONS[layer.activation]
             p = {**layer.params, "layout": sk.layout}
-            eqs.append(Equation(dZ, act.rule(E, dA, Z, A, p), l, "backward", act.why))
-            if l < L and layer.activation != "identity":
+            x, H = Fs[l - 1]
+            g = dA if layer.dropout is None else stages.backward(sk, l, layer.dropout, dA, n, eqs)
+            dx = dZ if layer.norm is None else _sym(f"dS{l}", Z.shape)
+            eqs.append(Equation(dx, act.rule(E, g, x, H, p), l, "backward", act.why + (
+                "" if x is Z else f"; here f's input is S{l}, the normalised Z{l}")))
+            if layer.norm is not None:
+                stages.backward(sk, l, layer.norm, dx, n, eqs)
+            elif l < L and layer.activation != "identity" and layer.dropout is None:
                 eqs.append(Equation(dZ, act.rule(E, arrives, Z, A, p), l, "backward",
                                     f"in one line: the chain rule from dZ{l + 1} to dZ{l}"))
         A_prev = As[l - 2] if l > 1 else _sym("X", sk.X)
@@ -197,7 +209,9 @@ def _backward(sk: Skeleton, Zs: list, As: list, eqs: list) -> None:
         eqs.append(Equation(_sym(f"dB{l}", given), dB, l, "backward",
                             f"b{l} is added to every {along}, so dB{l} sums dZ{l} over the "
                             f"{axis.replace('cols', 'columns')}, in b{l}'s shape ({', '.join(map(str, given))}"
-                            f"{',' if len(given) == 1 else ''}){extra}"))
+                            f"{',' if len(given) == 1 else ''}){extra}"
+                            + (f"; batchnorm subtracts the batch mean, so b{l} cancels: dB{l} is 0 "
+                               "up to rounding" if layer.norm and layer.norm.key == "batchnorm" else "")))
         dZ_next = dZ
     W1 = _sym("W1", sk.layers[0].W)
     eqs.append(Equation(_sym("dA0", sk.X), Op("@", dZ_next, Tr(W1)) if rows_ else Op("@", Tr(W1), dZ_next),
@@ -225,57 +239,3 @@ def _fused(sk: Skeleton, dZ: Sym, A: Sym, T: Sym, n: int) -> Equation:
 
 def _loss_params(sk: Skeleton) -> dict:
     return {**sk.loss_params, "layout": sk.layout}
-
-
-def _parameters(sk: Skeleton):
-    """(symbol, is a bias) of every parameter the regularization penalizes."""
-    for l, layer in enumerate(sk.layers, start=1):
-        yield _sym(f"W{l}", layer.W), False
-        if sk.regularization.biases:
-            yield _sym(f"b{l}", _bias_shape(sk, layer.W[1] if sk.layout == "rows" else layer.W[0])), True
-
-
-def _penalty(sk: Skeleton):
-    """The penalty's expression and its note, or (None, '') without one."""
-    reg = sk.regularization
-    if reg is None or not (reg.l2 or reg.l1):
-        return None, ""
-    terms, said = [], []
-    params = [s for s, _ in _parameters(sk)]
-    if reg.l2:
-        form = FORMS[reg.form]
-        squares = _joined([Sum(Pow(s)) for s in params])
-        terms.append(Scale(Num(reg.c(sk.m) * reg.l2, form.penalty(reg.l2, sk.m)), squares))
-        said.append(f"the {reg.form} L2 penalty {form.words} (λ = {reg.l2:g})")
-    if reg.l1:
-        terms.append(Scale(Num(reg.l1), _joined([Sum(Fn("abs", s)) for s in params])))
-        said.append(f"the L1 penalty {reg.l1:g} Σ|W|")
-    what = "W and b" if reg.biases else "W (not b)"
-    return _joined(terms), " and ".join(said) + f", over every {what}"
-
-
-def _joined(terms: list):
-    out = terms[0]
-    for term in terms[1:]:
-        out = Op("+", out, term)
-    return out
-
-
-def _penalized(sk: Skeleton, grad, param: Sym, bias: bool = False):
-    """``grad`` plus the penalty's gradient of ``param`` (when it carries one), and a note."""
-    reg = sk.regularization
-    if reg is None or (bias and not reg.biases) or not (reg.l2 or reg.l1):
-        return grad, ""
-    extra = []
-    if reg.l2:
-        form = FORMS[reg.form]
-        grad = Op("+", grad, Scale(Num(2 * reg.c(sk.m) * reg.l2, form.grad(reg.l2, sk.m)), param))
-        extra.append(f"the L2 penalty adds 2·({form.penalty(reg.l2, sk.m)}) {_name(param)}")
-    if reg.l1:
-        grad = Op("+", grad, Scale(Num(reg.l1), Fn("sign", param)))
-        extra.append(f"the L1 penalty adds {reg.l1:g} sign({_name(param)}), sign(0) = 0")
-    return grad, "; " + " and ".join(extra)
-
-
-def _name(e) -> str:
-    return e.x.name if isinstance(e, Flat) else e.name

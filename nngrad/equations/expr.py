@@ -138,8 +138,23 @@ class Scale(Expr):
 
 
 @dataclass(frozen=True)
+class Neg(Expr):
+    """``−x``."""
+
+    x: Expr
+    prec = 2
+
+    @property
+    def shape(self):
+        return self.x.shape
+
+    def value(self, env):
+        return -self.x.value(env)
+
+
+@dataclass(frozen=True)
 class Div(Expr):
-    """``x / k``: the reduction's divisor, ``k`` a whole number (m, or m·n)."""
+    """``x / k``: the reduction's divisor, ``k`` a whole number (m, or m·n), or dropout's keep."""
 
     x: Expr
     k: int
@@ -155,9 +170,10 @@ class Div(Expr):
 
 @dataclass(frozen=True)
 class Pow(Expr):
-    """``x²``."""
+    """``x²``, or ``x³`` with ``n = 3``."""
 
     x: Expr
+    n: int = 2
     prec = 8
 
     @property
@@ -165,7 +181,7 @@ class Pow(Expr):
         return self.x.shape
 
     def value(self, env):
-        return self.x.value(env) ** 2
+        return self.x.value(env) ** self.n
 
 
 @dataclass(frozen=True)
@@ -193,6 +209,7 @@ FUNCTIONS = {  # the functions an equation names besides the activations: notati
     "log":  (Notation("log", r"\log", "np.log({x})"), np.log),
     "abs":  (Notation("abs", r"\operatorname{abs}", "np.abs({x})"), np.abs),
     "sign": (Notation("sign", r"\operatorname{sign}", "np.sign({x})"), np.sign),
+    "sqrt": (Notation("√", r"\sqrt{{{x}}}", "np.sqrt({x})"), np.sqrt),  # LaTeX with {x}: its argument
 }
 
 

@@ -1,9 +1,9 @@
 """Equations written out: as Unicode text with shapes, as LaTeX, and as NumPy code.
 
 Text notation: ``·`` matrix product, ``⊙`` elementwise product, ``⊘`` elementwise division,
-``Aᵀ`` transpose, ``[Z > 0]`` 1 where true and 0 elsewhere, ``Σ_rows(M)`` the sum over the rows
-of M, ``Σ_cols(M)`` over the columns, ``Σ(M)`` over every entry. A leaf or an annotated group is
-followed by its shape, ``A3ᵀ (6×1)``; a shape that does not fit is ``?``.
+``Aᵀ`` transpose, ``√`` square root, ``[Z > 0]`` 1 where true and 0 elsewhere, ``Σ_rows(M)`` the
+sum over the rows of M, ``Σ_cols(M)`` over the columns, ``Σ(M)`` over every entry. A leaf or an
+annotated group is followed by its shape, ``A3ᵀ (6×1)``; a shape that does not fit is ``?``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .expr import (OPS, SUMS, Div, Expr, Flat, Fn, Mask, Num, Op, Pow,
+from ..numerics.stages import STAGES
+from .expr import (OPS, SUMS, Div, Expr, Flat, Fn, Mask, Neg, Num, Op, Pow,
                         Scale, Sum, Sym, Tr, shape_text)
+
+POWERS = {2: "²", 3: "³"}
 
 
 def text(e: Expr, leaf: Callable | None = None) -> str:
@@ -54,10 +57,12 @@ def _text(e: Expr, leaf) -> str:
         return leaf(e, f"({s})") if e.boxed else s
     if isinstance(e, Scale):
         return f"{_text(e.c, leaf)} {_paren(e.x, 9, _text(e.x, leaf))}"
+    if isinstance(e, Neg):
+        return f"−{_paren(e.x, 9, _text(e.x, leaf))}"
     if isinstance(e, Div):
-        return f"{_paren(e.x, 2, _text(e.x, leaf))} / {e.k}"
+        return f"{_paren(e.x, 2, _text(e.x, leaf))} / {number_code(e.k)}"
     if isinstance(e, Pow):
-        return f"{_paren(e.x, 9, _text(e.x, leaf))}²"
+        return f"{_paren(e.x, 9, _text(e.x, leaf))}{POWERS[e.n]}"
     if isinstance(e, Mask):
         return leaf(e, f"[{_text(e.x, _bare)} {'>' if e.positive else '≤'} 0]")
     if isinstance(e, Fn):
@@ -82,13 +87,17 @@ TIMES, LE = r" \times ", r"\le"
 _LATEX_NAME = re.compile(r"^(d?)([A-Za-z])(\d*)$")
 
 
+_LATEX_STAGE_NAME = re.compile(r"^(d?)([a-z]+)(\d*)$")
+STAGE_NAMES = {k: n.latex for stage in STAGES.values() for k, n in stage.notation.items()}
+
+
 def latex_name(name: str) -> str:
-    """``dW4`` -> ``dW_{4}``, ``X`` -> ``X``."""
-    m = _LATEX_NAME.match(name)
-    if not m:
+    r"""``dW4`` -> ``dW_{4}``, ``X`` -> ``X``, a stage's ``dxhat1`` -> ``d\hat{x}_{1}``."""
+    m = _LATEX_NAME.match(name) or _LATEX_STAGE_NAME.match(name)
+    if not m or len(m.group(2)) > 1 and m.group(2) not in STAGE_NAMES:
         return rf"\mathrm{{{name}}}"
     d, letter, n = m.groups()
-    return f"{d}{letter}" + (f"_{{{n}}}" if n else "")
+    return f"{d}{STAGE_NAMES.get(letter, letter)}" + (f"_{{{n}}}" if n else "")
 
 
 def latex(e: Expr, shapes: bool = True) -> str:
@@ -106,7 +115,9 @@ def latex(e: Expr, shapes: bool = True) -> str:
     if isinstance(e, (Sym, Flat)):
         return box(e, latex_name(e.x.name if isinstance(e, Flat) else e.name))
     if isinstance(e, Num):
-        return (e.text or f"{e.x:g}").replace("−", "-")
+        t = (e.text or f"{e.x:g}").replace("−", "-")
+        m = re.fullmatch(r"(-?[\d.]+)e([-+]?\d+)", t)  # 1e-05 -> 10^{-5}
+        return t if not m else (f"{m[1]}" + r" \times " if m[1] != "1" else "") + f"10^{{{int(m[2])}}}"
     if isinstance(e, Tr):
         if isinstance(e.x, Sym):
             return box(e, latex_name(e.x.name) + r"^{\top}")
@@ -120,15 +131,20 @@ def latex(e: Expr, shapes: bool = True) -> str:
         return box(e, rf"\left({s}\right)") if e.boxed else s
     if isinstance(e, Scale):
         return f"{latex(e.c)} " + group(e.x, latex(e.x, shapes), e.x.prec < 9)
+    if isinstance(e, Neg):
+        return "-" + group(e.x, latex(e.x, shapes), e.x.prec < 9)
     if isinstance(e, Div):
-        return rf"\frac{{{latex(e.x, shapes)}}}{{{e.k}}}"
+        return rf"\frac{{{latex(e.x, shapes)}}}{{{number_code(e.k)}}}"
     if isinstance(e, Pow):
-        return group(e.x, latex(e.x, shapes), e.x.prec < 9) + "^{2}"
+        return group(e.x, latex(e.x, shapes), e.x.prec < 9) + f"^{{{e.n}}}"
     if isinstance(e, Mask):
         rel = ">" if e.positive else LE
         return box(e, rf"\mathbb{{1}}[{latex(e.x, False)} {rel} 0]")
     if isinstance(e, Fn):
         name = e.notation.latex
+        if "{x}" in name:  # a template: \sqrt{x}
+            s = name.format(x=latex(e.x, inner if e.boxed else shapes))
+            return box(e, s) if e.boxed else s
         return box(e, rf"{name}\left({latex(e.x, inner)}\right)") if e.boxed \
             else rf"{name}\left({latex(e.x, shapes)}\right)"
     if isinstance(e, Sum):
@@ -161,10 +177,12 @@ def code(e: Expr) -> str:
         return f"{a} {OPS[e.op][2]} {b}"
     if isinstance(e, Scale):
         return f"{code(e.c)} * " + (f"({code(e.x)})" if _wrap(e.x, 9, code=True) else code(e.x))
+    if isinstance(e, Neg):
+        return "-" + (f"({code(e.x)})" if _wrap(e.x, 9, code=True) else code(e.x))
     if isinstance(e, Div):
-        return (f"({code(e.x)})" if _wrap(e.x, 2, code=True) else code(e.x)) + f" / {e.k}"
+        return (f"({code(e.x)})" if _wrap(e.x, 2, code=True) else code(e.x)) + f" / {number_code(e.k)}"
     if isinstance(e, Pow):
-        return (f"({code(e.x)})" if _wrap(e.x, 9, code=True) else code(e.x)) + "**2"
+        return (f"({code(e.x)})" if _wrap(e.x, 9, code=True) else code(e.x)) + f"**{e.n}"
     if isinstance(e, Mask):
         return f"({code(e.x)} {'>' if e.positive else '<='} 0)"
     if isinstance(e, Fn):

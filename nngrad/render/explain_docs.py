@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from ..equations.notation import annotated, code, latex, plain, text
-from .explain_text import PARTS, describe, formatter, grouped, legend, values_text
+from .explain_text import PARTS, describe, formatter, grouped, layer_title, legend, values_text
 from .jsondoc import plain as plain_numbers
 
 
@@ -23,7 +23,7 @@ def markdown(ex, *, title: str, layer: int | None = None, env: dict | None = Non
         if part:
             out += [f"## {PARTS[part]}", ""]
         if layer_opened:
-            out += [f"### Layer {eq.layer}: {ex.skeleton.layers[eq.layer - 1].activation}", ""]
+            out += [f"### Layer {eq.layer}: {layer_title(ex.skeleton, eq.layer)}", ""]
         out += ["$$", f"{latex(eq.lhs)} = {latex(eq.rhs)}", "$$", ""]
         if env is not None:
             out += [f"`{eq.lhs.name} = {values_text(eq.rhs, env, show)} = {show(env[eq.lhs.name])}`", ""]

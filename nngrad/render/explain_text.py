@@ -18,6 +18,10 @@ SHAPE = r"\((?:\d+(?:×\d+)*|scalar|\?)\)"
 def legend(sk) -> str:
     """The notation, in one line."""
     sums = "Σ_rows sums over the rows" if sk.layout == "rows" else "Σ_cols sums over the columns"
+    if any(layer.norm and layer.norm.key == "layernorm" for layer in sk.layers):
+        sums = "Σ_rows sums over the rows, Σ_cols over the columns"
+    if any(layer.norm for layer in sk.layers):
+        sums += ", √ square root"
     return (f"· matrix product, ⊙ ⊘ entry by entry, ᵀ transpose, [Z > 0] is 1 where true and 0 "
             f"elsewhere, {sums}, Σ over every entry; (6×1) is a shape")
 
@@ -30,8 +34,10 @@ def describe(ex) -> str:
     how = ("one example per row: Z = A_prev · W + b" if sk.layout == "rows"
            else "one example per column: Z = W · A_prev + b")
     m = sk.m
+    bn = any(layer.norm and layer.norm.key == "batchnorm" for layer in sk.layers)
     return (f"a {'-'.join(map(str, widths))} network, {sk.layout} layout ({how}), "
-            f"m = {m} example{'s' * (m != 1)}, loss {sk.loss} ({sk.reduction})")
+            f"m = {m} example{'s' * (m != 1)}, loss {sk.loss} ({sk.reduction})"
+            + ("; batchnorm in training mode: mu and var of this batch" if bn else ""))
 
 
 def inline(a, *, precision: int, edgeitems: int, max_entries: int) -> str:
@@ -108,10 +114,19 @@ def values_text(rhs, env: dict, show) -> str:
     return text(rhs, leaf)
 
 
+def layer_title(sk, l: int) -> str:
+    """What layer l does, in order: ``batchnorm → relu → dropout (keep 0.5)``."""
+    layer = sk.layers[l - 1]
+    drop = layer.dropout
+    parts = [layer.norm.key] if layer.norm else []
+    parts += [layer.activation] + ([f"dropout (keep {drop.keep:g}"
+                                    + (", not inverted)" if not drop.inverted else ")")] if drop else [])
+    return " → ".join(parts)
+
+
 def _activation(ex, l: int) -> str:
     sk = ex.skeleton
-    name = sk.layers[l - 1].activation
-    return name + (", the output layer" if l == len(sk.layers) else "")
+    return layer_title(sk, l) + (", the output layer" if l == len(sk.layers) else "")
 
 
 def equation_text(eq):
