@@ -26,7 +26,8 @@ class Result(Mapping):
     With ``input_grad``, ``dA0`` (dLoss/dX, in X's shape) comes before dA1. ``loss`` is the
     whole loss as a float: ``loss_data``, the loss of the outputs, plus ``penalty``, the
     regularization's (0.0 without one). ``batch`` is the number of examples m. A result of
-    ``run(net, keep="grads")`` holds only the ``dWl`` and ``dBl`` (and ``dA0``).
+    ``run(net, keep="grads")`` holds only the ``dWl`` and ``dBl`` (with a norm, ``dgammal`` and
+    ``dbetal``; with ``input_grad``, ``dA0``).
     """
 
     tensors: dict

@@ -7,14 +7,19 @@ would have produced and checks that M matches it (to the compare tolerance):
 - sign: c < 0;
 - transpose: M = Rᵀ (where Rᵀ differs from R), or dA_l = dZ_{l+1} W_{l+1} without the ᵀ in a
   square layer;
-- bias_reduction: dB is dZ not summed over the batch, summed over the wrong axis, or reshaped;
+- bias_reduction: dB is dZ not summed over the batch; dB, dgamma or dbeta summed over the wrong
+  axis, over every entry, or reshaped;
 - activation_derivative: dZl (or dWl, dBl) = what another activation's derivative of Zl gives,
   or one of the record's usual mistakes, or the derivative taken at A instead of Z, or the
-  ReLU mask of another layer;
+  ReLU mask of another layer; after a norm, at S (dSl, and all that follows from it);
 - loss_derivative: dAL (or dZL, dWL, dBL) = what one of the loss record's usual mistakes gives;
-- regularization: dWl (dBl) without the penalty's gradient, or with another form's factor;
+- regularization: dWl (dBl, dgammal, dbetal) without the penalty's gradient, or with another
+  form's factor;
+- dropout_backward, norm_backward (``stage_hypotheses``): a stage's backward written with one of
+  its record's usual mistakes, or with another 0/1 mask;
 - earliest_wrong_layer: the first wrong tensor in backprop order (layer L down to 1), and "as a
-  consequence" only for lower layers whose wrong tensors follow from it by the right rules.
+  consequence" only for lower layers whose wrong tensors follow from it by the right rules,
+  through every stage (``chain``).
 A tensor of one entry is c times the right one for any c: only c = 1 counts for it. Diagnoses
 come in backprop order. Where several explanations fit equally, the message says so. Every factor is a finite float:
 a tensor that is not finite, or a c past the float range, fits no hypothesis. Overflow on the
@@ -29,38 +34,35 @@ from collections import ChainMap
 import numpy as np
 
 from ..model.shapes import rows
-from ..numerics.activations import ACTIVATIONS
-from . import mistakes
+from . import mistakes, stage_hypotheses
+from .chain import CHAIN, KINDS, PARAMS, Chain, carried_down, kind_of, layer_of, order, split
 from .report import OK, Diagnosis
 
-KINDS = ("dA", "dZ", "dW", "dB")
 HYPOTHESES = (mistakes.transpose, mistakes.untransposed_weight, mistakes.bias,
-              mistakes.activation, mistakes.loss, mistakes.scale)
+              mistakes.activation, mistakes.loss, stage_hypotheses.dropout, stage_hypotheses.norm,
+              mistakes.scale)
 
 
 class Context:
-    """What every hypothesis reads: the network, the right results, the fit at the tolerance."""
+    """What every hypothesis reads: the network, the right results, the fit at the tolerance,
+    and the user's own tensors (``mine``, in nngrad's notation)."""
 
-    def __init__(self, net, res, rtol: float, atol: float):
+    def __init__(self, net, res, rtol: float, atol: float, mine: dict | None = None):
         self.net, self.res, self.rtol, self.atol = net, res, rtol, atol
+        self.mine, self.chain = mine or {}, Chain(net, res)
 
     def fit(self, M, C) -> float | None:
         return _scale_of(M, C, self.rtol, self.atol)
 
-    def as_tensor(self, name: str, d, from_dA: bool = False):
-        """The tensor ``name`` (dA, dZ, dW or dB of its layer l, in the spec's layout) that a
-        mistaken dZ_l gives, or a mistaken dA_l (``from_dA``) through the right derivative."""
-        net, kind, l = self.net, name[:2], int(name[2:])
-        if from_dA:
-            if kind == "dA":
-                return rows(d, net.layout)
-            layer = net.layers[l - 1]
-            Z, A = (rows(self.res[f"{k}{l}"], net.layout) for k in ("Z", "A"))
-            d = ACTIVATIONS[layer.activation].vjp(d, Z, A, **layer.params)
-        A_prev = rows(self.res[f"A{l - 1}"], net.layout) if l > 1 else rows(net.X, net.layout)
-        return {"dA": lambda: None, "dZ": lambda: rows(d, net.layout),
-                "dW": lambda: rows(A_prev.T @ d, net.layout),
-                "dB": lambda: d.sum(axis=0).reshape(self.res[name].shape)}[kind]()
+    def as_tensor(self, name: str, d, source: str = "dZ"):
+        """The tensor ``name`` (in the spec's layout) of its layer l that a mistaken gradient
+        ``source`` of layer l (rows layout; dZ by default) gives by the right rules, or None
+        where ``name`` does not follow from it."""
+        kind, l = split(name)
+        if kind == source:
+            return self.chain.named(l, {kind: d})[name]
+        got = self.chain.within(l, source, d)
+        return self.chain.named(l, {kind: got[kind]})[name] if kind in got else None
 
 
 def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> list:
@@ -69,9 +71,9 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
     the right rules, gets none of its own: the earliest wrong layer's diagnosis names it."""
     out = []
     with np.errstate(all="ignore"):
-        base = Context(net, res, rtol, atol)
-        top = max((int(n[2:]) for n in mine if statuses[n].status != OK), default=0)
-        follows = _carried(base, mine, top) if top else {}
+        base = Context(net, res, rtol, atol, mine)
+        top = max((layer_of(n) for n in mine if statuses[n].status != OK), default=0)
+        source, follows = _carried(base, mine, top) if top else (None, {})
         for name in sorted(mine, key=backprop_order(len(net.layers))):
             if statuses[name].status == OK:
                 continue
@@ -82,7 +84,8 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
             if not found:  # the penalty's gradient as it should be: test the data part
                 g = _penalty_grad(net, name, M, R)
                 if g is not None:
-                    M, R, ctx = M - g, R - g, Context(net, ChainMap({name: R - g}, res), rtol, atol)
+                    M, R = M - g, R - g
+                    ctx = Context(net, ChainMap({name: R}, res), rtol, atol, mine)
                 else:
                     ctx = base
                 found = next((d for h in HYPOTHESES if (d := h(ctx, name, M, R))), [])
@@ -90,13 +93,10 @@ def diagnose(net, res, mine: dict, statuses: dict, rtol: float, atol: float) -> 
                     for d in found:  # said of the data part: the penalty's term is right
                         d.message = f"{name}'s penalty term is right, and its data part: {d.message}"
             out += found
-        return out + _earliest(base, mine, statuses, {d.tensor for d in out}, follows)
+        return out + _earliest(base, mine, statuses, {d.tensor for d in out}, follows, source)
 
 
-def backprop_order(L: int):
-    """Sort key: layer L first, and within a layer dA, dZ, dW, dB, as backprop computes them;
-    dA0 last."""
-    return lambda name: (L - int(name[2:]), KINDS.index(name[:2]))
+backprop_order = order  # layer L first, within a layer as backprop computes them; dA0 last
 
 
 def _scale_of(M, C, rtol, atol) -> float | None:
@@ -126,7 +126,7 @@ def _penalty_grad(net, name: str, M, R):
     """The penalty's gradient of ``name`` when it has one of M's shape, else None."""
     from ..numerics.regularization import penalty_grads
 
-    if net.regularization is None or name[:2] not in ("dW", "dB") or M.shape != R.shape:
+    if net.regularization is None or kind_of(name) not in PARAMS or M.shape != R.shape:
         return None
     return penalty_grads(net).get(name)
 
@@ -136,18 +136,19 @@ def _penalty(name, M, R, net) -> list:
     or the wrong sign; the rest of it right."""
     from ..numerics.regularization import FORMS, penalty_grads
 
-    reg = net.regularization
-    if reg is not None and name.startswith("dB") and not reg.biases and M.shape == R.shape:
-        gb = reg.grad(net.layers[int(name[2:]) - 1].b, net.batch).reshape(R.shape)
+    reg, (kind, l) = net.regularization, split(name)
+    if reg is not None and kind in PARAMS[1:] and not reg.biases and M.shape == R.shape:
+        p = next(p for n, _, _, p in net.parameters() if n == name)
+        gb = reg.grad(p, net.batch).reshape(R.shape)
         if np.any(gb) and np.allclose(M, R + gb, rtol=1e-6, atol=1e-9 * (float(np.abs(R).max()) or 1.0)):
             return [Diagnosis(name, "regularization", f"{name} carries the penalty's gradient of "
-                              f"b{name[2:]}, but the spec's regularization leaves the biases out "
-                              "(biases: false)", layer=int(name[2:]),
+                              f"{name[1:].replace('B', 'b', 1)}, but the spec's regularization "
+                              "leaves the biases out (biases: false)", layer=l,
                               hint="leave the biases out of the penalty, or set biases: true")]
     g = _penalty_grad(net, name, M, R)
     if g is None or not np.any(g):
         return []
-    m, l = net.batch, int(name[2:])
+    m = net.batch
     g2, g1 = penalty_grads(net, "l2")[name], penalty_grads(net, "l1")[name]
     data = R - g
     l2 = f"{reg.form} L2 penalty {FORMS[reg.form].words} with λ = {reg.l2:g}"
@@ -178,12 +179,13 @@ def _penalty(name, M, R, net) -> list:
     return []
 
 
-def _earliest(ctx, mine: dict, statuses: dict, explained: set, follows: dict) -> list:
+def _earliest(ctx, mine: dict, statuses: dict, explained: set, follows: dict,
+              source: str | None) -> list:
     """The first wrong tensor in backprop order, when that helps to know where to look: when
-    several layers are wrong, or when only dW and dB were given and nothing else explains it.
-    Lower layers are "wrong as a consequence" only where the user's own dZ (or dA) of that first
-    layer, carried down by the right rules (``follows``, from ``_carried``), gives their wrong
-    tensors."""
+    several layers are wrong, or when only parameter gradients were given and nothing else
+    explains it. Lower layers are "wrong as a consequence" only where the user's own gradient
+    ``source`` of that first layer (its dZ, or the latest given before it), carried down by the
+    right rules (``follows``, from ``_carried``), gives their wrong tensors."""
     L = len(ctx.net.layers)
     wrong = [(l, k) for l in range(L, 0, -1) for k in KINDS
              if f"{k}{l}" in mine and statuses[f"{k}{l}"].status != OK]
@@ -191,7 +193,7 @@ def _earliest(ctx, mine: dict, statuses: dict, explained: set, follows: dict) ->
         return []
     l, k = wrong[0]
     below = sorted({layer for layer, _ in wrong} - {l}, reverse=True)
-    only_params = all(name[:2] in ("dW", "dB") for name in mine)
+    only_params = all(kind_of(name) in PARAMS for name in mine)
     if not below and not (only_params and f"{k}{l}" not in explained):
         return []
     after = []
@@ -202,7 +204,7 @@ def _earliest(ctx, mine: dict, statuses: dict, explained: set, follows: dict) ->
         rest = [b for b in below if b not in caused]
         if caused:
             after.append(f"{_layers(caused)} wrong as a consequence: {_its(caused)} what "
-                         f"the given dZ{l} gives, carried down by the right rules")
+                         f"the given {source} gives, carried down by the right rules")
         if rest:
             after.append(f"{_layers(rest)} wrong too")
     return [Diagnosis(f"{k}{l}", "earliest_wrong_layer",
@@ -224,42 +226,13 @@ def _its(ls: list) -> str:
     return "their tensors are" if len(ls) > 1 else "its tensors are"
 
 
-def _carried(ctx, mine: dict, l: int) -> dict:
-    """The tensors of layers below l that the user's own dZ_l (or dA_l) gives by the right
-    chain rule, by name; {} when the user gave neither."""
-    net = ctx.net
-    if f"dZ{l}" in mine and mine[f"dZ{l}"].shape == ctx.res[f"dZ{l}"].shape:
-        dZ = rows(mine[f"dZ{l}"], net.layout)
-    elif f"dA{l}" in mine and mine[f"dA{l}"].shape == ctx.res[f"dA{l}"].shape:
-        layer = net.layers[l - 1]
-        Z, A = (rows(ctx.res[f"{k}{l}"], net.layout) for k in ("Z", "A"))
-        dZ = ACTIVATIONS[layer.activation].vjp(rows(mine[f"dA{l}"], net.layout), Z, A, **layer.params)
-    else:
-        return {}
-    return {n: a for n, a in carried_down(net, ctx.res, l, dZ).items() if int(n[2:]) < l}
-
-
-def carried_down(net, res, l: int, dZ, derivative=None, input_grad: bool = False) -> dict:
-    """From dZ_l (rows layout), by the chain rule: dW_l, dB_l, then dA, dZ, dW and dB of every
-    layer below (and dA0 with ``input_grad``), by name in the spec's layout, dW and dB with the
-    penalty's gradient as nngrad adds it. ``derivative(k, dA, Z, A)`` gives dZ_k (default: the
-    activation's vjp), for another reading of a derivative."""
-    from ..numerics.regularization import penalty_grads
-
-    out = {}
-    for k in range(l, 0, -1):
-        if k < l:
-            layer = net.layers[k - 1]
-            dA = dZ @ rows(net.layers[k].W, net.layout).T
-            Z, A = (rows(res[f"{kind}{k}"], net.layout) for kind in ("Z", "A"))
-            dZ = derivative(k, dA, Z, A) if derivative else \
-                ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
-            out.update({f"dA{k}": rows(dA, net.layout), f"dZ{k}": rows(dZ, net.layout)})
-        A_prev = rows(res[f"A{k - 1}"], net.layout) if k > 1 else rows(net.X, net.layout)
-        out.update({f"dW{k}": rows(A_prev.T @ dZ, net.layout),
-                    f"dB{k}": dZ.sum(axis=0).reshape(res[f"dB{k}"].shape)})
-    if input_grad:
-        out["dA0"] = rows(dZ @ rows(net.layers[0].W, net.layout).T, net.layout)
-    for name, g in (penalty_grads(net) if net.regularization is not None else {}).items():
-        out[name] = out[name] + g
-    return out
+def _carried(ctx, mine: dict, l: int) -> tuple[str | None, dict]:
+    """(the name of the user's own gradient of layer l that the layers below follow from: its
+    dZ, else the latest given of dxhat, dS, dH, dA; the tensors of layers below l that it gives
+    by the right chain rule, by name); (None, {}) when the user gave none of them."""
+    for kind in reversed(CHAIN):
+        name = f"{kind}{l}"
+        if name in mine and name in ctx.res and mine[name].shape == ctx.res[name].shape:
+            out = carried_down(ctx.net, ctx.res, l, rows(mine[name], ctx.net.layout), kind=kind)
+            return name, {n: a for n, a in out.items() if layer_of(n) < l}
+    return None, {}

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
+from .chain import act_io, layer_of, split
 from .report import Diagnosis
 
 
@@ -37,7 +38,7 @@ def transpose(ctx, name, M, R) -> list:
     c = ctx.fit(M.T, R)
     if c is None:
         return []
-    l = int(name[2:])
+    l = layer_of(name)
     formula = {"rows": f"A{l - 1}ᵀ · dZ{l}", "columns": f"dZ{l} · A{l - 1}ᵀ"}[ctx.net.layout] \
         if name.startswith("dW") else None
     hint = (f"in the {ctx.net.layout} layout {name} = {formula.replace('A0', 'X')}, which has "
@@ -51,15 +52,14 @@ def transpose(ctx, name, M, R) -> list:
 def untransposed_weight(ctx, name, M, R) -> list:
     """dA_l = dZ_{l+1} · W_{l+1} (in rows; W · dZ in columns) where W_{l+1}ᵀ belongs, in a
     square layer, and the dZ_l, dW_l, dB_l that follow from it."""
-    net, kind, l = ctx.net, name[:2], int(name[2:])
-    if kind not in ("dA", "dZ", "dW", "dB") or not 0 <= l < len(net.layers) or M.shape != R.shape \
-            or (l == 0 and kind != "dA"):  # dA0 = dX, with W1
-        return []
+    net, (kind, l) = ctx.net, split(name)
+    if not 0 <= l < len(net.layers) or M.shape != R.shape or (l == 0 and kind != "dA"):
+        return []  # (dA0 = dX, with W1)
     W = rows(net.layers[l].W, net.layout)
     if W.shape[0] != W.shape[1] or ctx.fit(W, W.T) is not None:
         return []
     dA = rows(ctx.res[f"dZ{l + 1}"], net.layout) @ W
-    c = ctx.fit(M, ctx.as_tensor(name, dA, from_dA=True))
+    c = ctx.fit(M, ctx.as_tensor(name, dA, source="dA"))
     if c is None:
         return []
     product = f"dZ{l + 1} · W{l + 1}" if net.layout == "rows" else f"W{l + 1} · dZ{l + 1}"
@@ -71,48 +71,70 @@ def untransposed_weight(ctx, name, M, R) -> list:
                                           else f"W{l + 1}ᵀ · dZ{l + 1}"))]
 
 
+PARAMETER = {"dB": "b", "dgamma": "gamma", "dbeta": "beta"}
+
+
 def bias(ctx, name, M, R) -> list:
-    if not name.startswith("dB"):
+    """dB not summed over the batch (for dgamma and dbeta the norms' records name it), and dB,
+    dgamma or dbeta summed over the wrong axis, over every entry, or in another shape."""
+    kind, l = split(name)
+    if kind not in PARAMETER:
         return []
-    net, l = ctx.net, int(name[2:])
-    dZ_given = ctx.res[f"dZ{l}"]
-    dZ = rows(dZ_given, net.layout)
-    hint = f"sum dZ{l} over the examples ({'axis 0' if net.layout == 'rows' else 'axis 1'})"
-    c = ctx.fit(M, dZ_given) if dZ_given.shape != R.shape and dZ_given.size != R.size else None
+    net, p = ctx.net, f"{PARAMETER[kind]}{l}"
+    what, given = _unsummed(ctx, kind, l)
+    hint = f"sum {what} over the examples ({'axis 0' if net.layout == 'rows' else 'axis 1'})"
+    c = ctx.fit(M, given) if kind == "dB" and given.shape != R.shape and given.size != R.size \
+        else None
     if c is not None:  # (with one example, dZ already has b's shape: nothing to tell)
-        return [Diagnosis(name, "bias_reduction", f"{name} is dZ{l} itself, not summed over the "
-                          f"batch: it must have the shape of b{l}, {R.shape}"
+        return [Diagnosis(name, "bias_reduction", f"{name} is {what} itself, not summed over the "
+                          f"batch: it must have the shape of {p}, {R.shape}"
                           + also_scaled(ctx, name, c), layer=l, factor=c, hint=hint)]
-    across = dZ.sum(axis=1)
+    across = rows(given, net.layout).sum(axis=1)
     c = ctx.fit(M.reshape(-1), across) if M.size == across.size != R.size else None
     if c is not None:
-        return [Diagnosis(name, "bias_reduction", f"{name} is dZ{l} summed over the wrong axis "
+        return [Diagnosis(name, "bias_reduction", f"{name} is {what} summed over the wrong axis "
                           f"(over the units of each example, not over the examples): it is "
                           f"{M.shape} where {R.shape} belongs" + also_scaled(ctx, name, c),
                           layer=l, factor=c, hint=hint)]
+    if M.size == 1 < R.size and ctx.fit(M.reshape(-1), given.sum().reshape(-1)) is not None:
+        return [Diagnosis(name, "bias_reduction", f"{name} is {what} summed over every entry "
+                          f"(np.sum(..., axis=None)): one number where {R.shape} belongs",
+                          layer=l, hint=hint)]
     c = ctx.fit(M.reshape(R.shape), R) if M.shape != R.shape and M.size == R.size else None
     if c is None:
         return []
     right = one(ctx, c)
     if M.ndim > R.ndim:
-        how = f"sum without keepdims, or .reshape(-1), to reach b{l}'s {R.shape}"
+        how = f"sum without keepdims, or .reshape(-1), to reach {p}'s {R.shape}"
     else:
-        how = f"sum with keepdims=True, or .reshape{R.shape}, to reach b{l}'s {R.shape}"
-    return [Diagnosis(name, "bias_reduction", f"{name} has the shape {M.shape}; b{l} is {R.shape}"
+        how = f"sum with keepdims=True, or .reshape{R.shape}, to reach {p}'s {R.shape}"
+    return [Diagnosis(name, "bias_reduction", f"{name} has the shape {M.shape}; {p} is {R.shape}"
                       + (": the values are right" if right else ", and " + scale_text(ctx, name, c)[1]),
                       layer=l, factor=c, hint=how)]
 
 
+def _unsummed(ctx, kind: str, l: int):
+    """(words, the tensor in the spec's layout) that dB, dbeta or dgamma sums over the batch."""
+    res = ctx.res
+    if kind == "dB":
+        return f"dZ{l}", res[f"dZ{l}"]
+    if kind == "dbeta":
+        return f"dS{l}", res[f"dS{l}"]
+    return f"dS{l} * xhat{l}", res[f"dS{l}"] * res[f"xhat{l}"]
+
+
 def activation(ctx, name, M, R) -> list:
-    net, kind, l = ctx.net, name[:2], int(name[2:])
-    if kind not in ("dZ", "dW", "dB") or l < 1 or M.shape != R.shape:
-        return []
+    net, (kind, l) = ctx.net, split(name)
+    if kind in ("dA", "dH") or l < 1 or M.shape != R.shape:
+        return []  # only what follows the activation: its input's gradient (dZ, or dS), and on
     layer = net.layers[l - 1]
-    dA, Z, A = (rows(ctx.res[f"{k}{l}"], net.layout) for k in ("dA", "Z", "A"))
+    zn, an = act_io(net, l)
+    src, up = ("dS" if layer.norm else "dZ"), ("dH" if layer.dropout else "dA")
+    dA, Z, A = (rows(ctx.res[n], net.layout) for n in (f"{up}{l}", zn, an))
     fitting = []
     for label, dZ in derivative_mistakes(ctx, layer, l, dA, Z, A):
-        candidate = ctx.as_tensor(name, dZ)
-        c = ctx.fit(M, candidate)
+        candidate = ctx.as_tensor(name, dZ, src)
+        c = ctx.fit(M, candidate) if candidate is not None else None
         if c is not None and ctx.fit(candidate, R) is None:
             fitting.append((label, c))
     if not fitting:
@@ -125,13 +147,15 @@ def activation(ctx, name, M, R) -> list:
     return [Diagnosis(name, "activation_derivative",
                       f"layer {l} uses {what} where {right} belongs: layer {l} is "
                       f"{layer.activation}" + also_scaled(ctx, name, c), layer=l, factor=c,
-                      hint=f"dZ{l} = dA{l} * {layer.activation}'(Z{l})")]
+                      hint=f"{src}{l} = {up}{l} * {layer.activation}'({zn})")]
 
 
 def derivative_mistakes(ctx, layer, l, dA, Z, A):
     """(description, the dZ that mistake gives) for the usual activation-derivative mistakes:
     another elementwise activation's derivative at Z (its own forward output from Z where it
-    reads one), the record's own ``mistakes``, the derivative taken at A, another layer's mask."""
+    reads one), the record's own ``mistakes``, the derivative taken at A, another layer's mask.
+    In a layer with stages, Z and A are the activation's input and output (S, H) and dA its
+    output's gradient (dH)."""
     seen = []
     for label, dZ in _derivative_candidates(ctx, layer, l, dA, Z, A):
         if not any(np.allclose(dZ, earlier, rtol=1e-12, atol=0) for earlier in seen):
@@ -141,6 +165,7 @@ def derivative_mistakes(ctx, layer, l, dA, Z, A):
 
 def _derivative_candidates(ctx, layer, l, dA, Z, A):
     own = ACTIVATIONS[layer.activation]
+    zn, an = act_io(ctx.net, l)
     for other, spec in ACTIVATIONS.items():
         if other == layer.activation or not spec.elementwise:
             continue
@@ -149,16 +174,17 @@ def _derivative_candidates(ctx, layer, l, dA, Z, A):
             continue
         # as people write it, in this layer's A (tanh' = 1 - A²), and applied to Z (relu'(Z))
         yield f"{other}' ({spec.derivative})", spec.vjp(dA, Z, A, **spec.params)
-        yield f"{other}'(Z{l}) ({spec.derivative}, at Z{l})", \
+        yield f"{other}'({zn}) ({spec.derivative}, at {zn})", \
             spec.vjp(dA, Z, spec.f(Z, **spec.params), **spec.params)
     for label, vjp in own.mistakes:
         yield label, vjp(dA, Z, A, **layer.params)
-    yield (f"{layer.activation}'(A{l}) instead of {layer.activation}'(Z{l})",
+    yield (f"{layer.activation}'({an}) instead of {layer.activation}'({zn})",
            own.vjp(dA, A, own.f(A, **layer.params), **layer.params))
     for k in range(1, len(ctx.net.layers) + 1):
-        Zk = rows(ctx.res[f"Z{k}"], ctx.net.layout)
+        zk = act_io(ctx.net, k)[0]
+        Zk = rows(ctx.res[zk], ctx.net.layout)
         if k != l and Zk.shape == Z.shape:
-            yield f"the ReLU mask of layer {k} (Z{k} > 0) instead of layer {l}'s", dA * (Zk > 0)
+            yield f"the ReLU mask of layer {k} ({zk} > 0) instead of layer {l}'s", dA * (Zk > 0)
 
 
 def loss(ctx, name, M, R) -> list:
@@ -168,12 +194,12 @@ def loss(ctx, name, M, R) -> list:
     from ..numerics.passes import targets
 
     net, L = ctx.net, len(ctx.net.layers)
-    if int(name[2:]) != L or name[:2] not in ("dA", "dZ", "dW", "dB") or M.shape != R.shape:
+    if layer_of(name) != L or M.shape != R.shape:
         return []
     A = rows(ctx.res[f"A{L}"], net.layout)
     T, factor = targets(net, A), reduction_factor(net.reduction, A.shape)
     for label, dterm in LOSSES[net.loss].mistakes:
-        candidate = ctx.as_tensor(name, factor * dterm(A, T, **net.loss_params), from_dA=True)
+        candidate = ctx.as_tensor(name, factor * dterm(A, T, **net.loss_params), "dA")
         c = ctx.fit(M, candidate)
         if c is not None and ctx.fit(candidate, R) is None:
             return [Diagnosis(name, "loss_derivative", f"{name} follows from dL/dY = {label}, "
@@ -187,7 +213,7 @@ def scale(ctx, name, M, R) -> list:
     if c is None or one(ctx, c):
         return []
     kind, text = scale_text(ctx, name, c)
-    return [Diagnosis(name, kind, text, layer=int(name[2:]), factor=c)]
+    return [Diagnosis(name, kind, text, layer=layer_of(name), factor=c)]
 
 
 def scale_text(ctx, name: str, c: float) -> tuple[str, str]:

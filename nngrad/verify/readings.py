@@ -1,7 +1,8 @@
 """Other right readings of a user's gradients, before any is called wrong.
 
-- **Notation.** Andrew Ng's notation leaves the reduction's 1/m out of dZ and dA and applies it
-  in dW and db: its dZ and dA are nngrad's times 1/factor (m for batch_mean, m·n for mean).
+- **Notation.** Andrew Ng's notation leaves the reduction's 1/m out of dZ and dA (and the
+  stages' dH, dS, dxhat) and applies it in dW and db (dgamma, dbeta): its dZ and dA are
+  nngrad's times 1/factor (m for batch_mean, m·n for mean).
   ``auto`` reads a file so when every dW and dB given is right and every dZ and dA given is
   exactly that multiple; ``ng`` always, ``standard`` never.
 - **Convention.** At a kink the derivative is a convention: nngrad takes relu'(0) = 0 (and
@@ -22,10 +23,10 @@ from ..errors import SpecError
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import FUSED, LOSSES, REDUCTIONS, reduction_factor
-from .diagnose import carried_down
+from .chain import CHAIN, PARAMS, act_io, carried_down, kind_of, layer_of
 
 NOTATIONS = ("auto", "standard", "ng")
-SUMMED = ("dA", "dZ")  # the tensors Ng's notation leaves unscaled
+SUMMED = CHAIN  # the tensors Ng's notation leaves unscaled: dA, dH, dS, dxhat, dZ
 
 
 def ng_factor(net) -> float:
@@ -37,10 +38,10 @@ def notation_reading(net, res, arrays: dict, notation: str, agrees) -> dict:
     """The right values to hold ``arrays`` to: nngrad's, or Ng's for dZ and dA; with the
     notation that was read (``standard`` or ``ng``) under the key ``None``."""
     k = ng_factor(net)
-    ng = {name: k * res[name] for name in arrays if name[:2] in SUMMED}
+    ng = {name: k * res[name] for name in arrays if kind_of(name) in SUMMED}
     if notation == "auto":  # Ng's where some dZ or dA says so, none says nngrad's, a dW or dB is right
-        params = [n for n in arrays if n[:2] in ("dW", "dB") and agrees(arrays[n], res[n])]
-        telling = [n for n in arrays if n[:2] in SUMMED and np.any(res[n])]  # 0 is both readings
+        params = [n for n in arrays if kind_of(n) in PARAMS and agrees(arrays[n], res[n])]
+        telling = [n for n in arrays if kind_of(n) in SUMMED and np.any(res[n])]  # 0 is both readings
         ng_votes = [n for n in telling if agrees(arrays[n], ng[n]) and not agrees(arrays[n], res[n])]
         standard_votes = [n for n in telling if agrees(arrays[n], res[n])]
         notation = "ng" if k != 1 and params and ng_votes and not standard_votes else "standard"
@@ -53,22 +54,26 @@ def ng_note(net) -> str | None:
     k = ng_factor(net)
     if k == 1:
         return None  # a sum: the two notations are one
-    return (f"read in Andrew Ng's notation: dZ and dA without the reduction's 1/{k:g} "
+    staged = any(layer.stages for layer in net.layers)
+    what, params = ("dZ, dA and the stages' dH, dS, dxhat", "dW, dB, dgamma and dbeta") if staged \
+        else ("dZ and dA", "dW and dB")
+    return (f"read in Andrew Ng's notation: {what} without the reduction's 1/{k:g} "
             f"({net.reduction} over {'m' if net.reduction == 'batch_mean' else 'm·n'}), applied "
-            "in dW and dB instead; --notation standard reads them as nngrad writes them")
+            f"in {params} instead; --notation standard reads them as nngrad writes them")
 
 
 def convention_reading(net, res, input_grad: bool) -> dict | None:
-    """The gradients with the right-hand derivative (1) at every kinked Z that is exactly 0,
-    by name, in the spec's layout; None where no Z sits on a kink."""
+    """The gradients with the right-hand derivative (1) at every kinked activation input (Z,
+    or S after a norm) that is exactly 0, by name, in the spec's layout; None where none sits
+    on a kink."""
     L = len(net.layers)
     on_kink = [l for l in range(1, L + 1) if ACTIVATIONS[net.layers[l - 1].activation].kink
-               is not None and np.any(res[f"Z{l}"] == 0)]
+               is not None and np.any(res[act_io(net, l)[0]] == 0)]
     if not on_kink or f"dA{L}" not in res:
         return None
     dA, last = rows(res[f"dA{L}"], net.layout), net.layers[-1]
 
-    def derivative(k, dA, Z, A):  # the right-hand derivative, 1, where a kinked Z is exactly 0
+    def derivative(k, dA, Z, A):  # the right-hand derivative, 1, where a kinked input is exactly 0
         layer = net.layers[k - 1]
         dZ = ACTIVATIONS[layer.activation].vjp(dA, Z, A, **layer.params)
         return np.where(Z == 0, dA, dZ) if k in on_kink else dZ
@@ -82,9 +87,10 @@ def convention_reading(net, res, input_grad: bool) -> dict | None:
 
 
 def convention_note(net, names) -> str:
-    kinked = sorted({net.layers[int(n[2:]) - 1].activation for n in names if int(n[2:]) >= 1})
+    kinked = sorted({net.layers[layer_of(n) - 1].activation for n in names if layer_of(n) >= 1})
+    z = "Z (an S, after a norm)" if any(layer.norm for layer in net.layers) else "Z"
     return (f"{', '.join(names)} take{'s' if len(names) == 1 else ''} the derivative 1 where a "
-            f"Z of {', '.join(kinked) or 'a kinked activation'} is exactly 0: a valid "
+            f"{z} of {', '.join(kinked) or 'a kinked activation'} is exactly 0: a valid "
             "subgradient, a convention, not a mistake (nngrad takes the derivative from the left "
             "there, as PyTorch: relu'(0) = 0, and alpha for leaky_relu and elu); they agree")
 

@@ -1,6 +1,6 @@
 """Every speed and scale figure of nngrad, each beside its yardstick, measured in one run.
 
-    python tests/benchmarks/bench.py [--quick] [--only core|coldstart|specs|faults]
+    python tests/benchmarks/bench.py [--quick] [--only core|coldstart|specs|faults|stages]
 
 - core: ``nngrad.run`` on 784-1024-1024-10, batch 4096, beside the GEMM floor and PyTorch;
   peak memory beside the bytes the result holds (``bench_core.py``).
@@ -10,6 +10,9 @@
   ``check --mode fast`` in multiples of one run (``bench_specs.py``).
 - faults: ``nngrad step`` beside ``nngrad run`` at three sizes of YAML spec, and hostile YAML
   loaded at three sizes, per MB (``bench_faults.py``).
+- stages: ``nngrad.run`` and ``check --mode fast`` on 784-256-256-10 with batchnorm + dropout,
+  batch 1024, beside the same net without them plus the extra elementwise passes the stages need
+  (target: within 1.3x) (``bench_stages.py``).
 ``--quick`` repeats each measurement fewer times (a smoke run; the figures are noisier).
 The machine, the NumPy build and the thread count are printed first, since every figure
 depends on them.
@@ -30,9 +33,10 @@ import bench_coldstart  # noqa: E402
 import bench_core  # noqa: E402
 import bench_faults  # noqa: E402
 import bench_specs  # noqa: E402
+import bench_stages  # noqa: E402
 import numpy as np  # noqa: E402
 
-SECTIONS = ("core", "coldstart", "specs", "faults")
+SECTIONS = ("core", "coldstart", "specs", "faults", "stages")
 
 
 def machine() -> str:
@@ -58,6 +62,8 @@ def main() -> None:
         print("\n".join(bench_specs.report_specs(2 if args.quick else 5)), flush=True)
     if "faults" in sections:
         print("\n".join(bench_faults.report(args.quick)), flush=True)
+    if "stages" in sections:
+        print("\n".join(bench_stages.report(3 if args.quick else 9)), flush=True)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 
