@@ -42,6 +42,15 @@ def test_the_oracles_gradients_agree_with_every_name(layout, bias, norm, drop):
     assert set(report.tensors) == set(right)
 
 
+def test_a_right_db_before_batchnorm_has_no_relative_error():
+    # dB1 is 0 up to rounding: the oracle's and nngrad's noise differ, and has no scale
+    spec = staged_spec("rows", "batchnorm", widths=(3, 4, 2))
+    net, right, _, _ = arrays(spec)
+    assert np.abs(right["dB1"]).max() < 1e-15
+    report = nngrad.compare(net, {**right, "dB1": right["dB1"] + 1e-17})
+    assert report.tensors["dB1"].status == "ok" and report.tensors["dB1"].max_rel_err == 0.0
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("biases", [False, True])
 def test_right_gradients_with_regularization_and_the_input_gradient_agree(layout, biases):

@@ -71,8 +71,10 @@ def check(spec, mode, eps, rtol, atol, directions, seed, part, input_grad, fmt, 
 def compare(spec, mine, rtol, atol, notation, fmt, config_path) -> int:
     """Compare the gradients in MINE with nngrad's for SPEC, and say what is wrong.
 
-    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl and dA0 (or dX), in
-    any case, to arrays, as your own code computed them; other keys are skipped with a warning. Exit status: 0 agree, 1 disagree, 2 bad input.
+    MINE is an NPZ, YAML or JSON file mapping any of dWl, dBl, dZl, dAl and dA0 (or dX), and
+    for a layer with stages dgammal, dbetal, dHl, dSl and dxhatl, in any case, to arrays, as
+    your own code computed them; other keys are skipped with a warning. Exit status: 0 agree,
+    1 disagree, 2 bad input.
     """
     from ..verify.compare import compare_gradients, gradients_of
     from ..specs.read import load, load_gradients
@@ -83,7 +85,7 @@ def compare(spec, mine, rtol, atol, notation, fmt, config_path) -> int:
         raise click.UsageError("only one of SPEC and MINE can be read from standard input")
     net = load(path, name=title, **read_limits(settings))
     guard_run_memory(net, settings, title)
-    arrays = load_gradients(mine, check=lambda a: gradients_of(a, len(net.layers)),
+    arrays = load_gradients(mine, check=lambda a: gradients_of(a, net),
                             **read_limits(settings))
     tol = settings["tolerances"][net.dtype]
     report = compare_gradients(net, arrays, rtol=tol["rtol"] if rtol is None else rtol,
