@@ -432,8 +432,13 @@ def cli_told(doc, name):
     return [d for d in doc["diagnoses"] if d["tensor"] == name and d["kind"] != EARLIEST]
 
 
+# the Python API's tests above cover every mistake; the command line is held to a few of them
+CLI_DROPOUT = [case for case in DROPOUT if case[0] == "no_mask"] + [("other_mask", r"mask other than")]
+CLI_NORM = [case for case in NORM if case[0] in ("variance_path", "sum_axis_none")]
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("how, phrase", DROPOUT + [("other_mask", r"mask other than")])
+@pytest.mark.parametrize("how, phrase", CLI_DROPOUT)
 def test_cli_names_a_dropout_mistake(tmp_path, layout, how, phrase):
     spec = staged_spec(layout, "batchnorm", keep=0.6)
     _, right, fwd, P = arrays(spec)
@@ -448,7 +453,7 @@ def test_cli_names_a_dropout_mistake(tmp_path, layout, how, phrase):
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("norm", ["batchnorm", "layernorm"])
-@pytest.mark.parametrize("how, phrase", NORM)
+@pytest.mark.parametrize("how, phrase", CLI_NORM)
 def test_cli_names_a_norm_mistake(tmp_path, layout, norm, how, phrase):
     spec, _, right, fwd, P, dZ = norm_case(layout, norm, how)
     mine = params_only({**right, **follow(spec, fwd, P, 2, "dZ", dZ)})

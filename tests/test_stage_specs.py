@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 import oracle_stages
+from nngrad import SpecError, load
 
 BASE = """\
 X: [[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]]
@@ -31,6 +32,17 @@ layers:
 def nngrad(*args, cwd=None, stdin=None):
     return subprocess.run([sys.executable, "-m", "nngrad", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, input=stdin)
+
+
+def cli(*args):
+    """A command that succeeds, run in this process (CliRunner): exit status 0, with
+    ``returncode``, ``stdout`` and ``stderr`` as a subprocess has them."""
+    from click.testing import CliRunner
+
+    from nngrad.cli import cli as command
+
+    result = CliRunner().invoke(command, [str(a) for a in args], catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def write(tmp_path, text, name="net.yaml"):
@@ -64,21 +76,30 @@ BAD = [  # (replace this, with this) in BASE -> the line and place the error mus
 
 
 @pytest.mark.parametrize("old, new, line, place", BAD, ids=[b[1][:30] for b in BAD])
-def test_bad_stage_is_one_line_exit_2(tmp_path, old, new, line, place):
+def test_bad_stage_is_refused_naming_line_and_place(tmp_path, old, new, line, place):
     assert old in BASE
     path = write(tmp_path, BASE.replace(old, new))
+    with pytest.raises(SpecError) as e:
+        load(path)
+    said = str(e.value)
+    assert "\n" not in said and said.startswith(f"{path}:{line}: ") and place in said, said
+
+
+@pytest.mark.parametrize("old, new, line, place", BAD[:2] + BAD[14:15], ids=["both", "keep", "output"])
+def test_bad_stage_is_one_line_exit_2_and_loses_nothing(tmp_path, old, new, line, place):
+    path = write(tmp_path, BASE.replace(old, new))
     before = path.read_bytes()
-    result = nngrad("run", path)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and f"net.yaml:{line}:" in lines[0] and place in lines[0], lines
-    assert path.read_bytes() == before
+    for command in (["run"], ["step", "--lr", "0.1", "--in-place"]):
+        result = nngrad(*command[:1], path, *command[1:])
+        assert result.returncode == 2 and result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and f"net.yaml:{line}:" in lines[0] and place in lines[0], lines
+        assert path.read_bytes() == before
 
 
 def test_bad_npz_stage_names_its_member(tmp_path):
     path = write(tmp_path, BASE)
-    assert nngrad("convert", path, tmp_path / "net.npz").returncode == 0
+    assert cli("convert", path, tmp_path / "net.npz").returncode == 0
     members = dict(np.load(tmp_path / "net.npz"))
     members["gamma1"] = np.ones(2)
     np.savez(tmp_path / "bad.npz", **members)
@@ -92,7 +113,7 @@ def test_bad_npz_stage_names_its_member(tmp_path):
 
 def test_npz_stage_member_without_its_stage_is_refused(tmp_path):
     path = write(tmp_path, BASE)
-    assert nngrad("convert", path, tmp_path / "net.npz").returncode == 0
+    assert cli("convert", path, tmp_path / "net.npz").returncode == 0
     members = dict(np.load(tmp_path / "net.npz"))
     del members["keep1"]
     np.savez(tmp_path / "bad.npz", **members)
@@ -101,7 +122,7 @@ def test_npz_stage_member_without_its_stage_is_refused(tmp_path):
 
 
 def tensors(path):
-    result = nngrad("run", path, "--format", "json")
+    result = cli("run", path, "--format", "json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -123,9 +144,9 @@ def test_convert_both_ways_keeps_every_result(tmp_path, variant):
         text = text.replace("{gamma: [1.0, 0.5, 2.0], beta: [0.1, 0.0, -0.2], eps: 1.0e-5}", "{}")
     path = write(tmp_path, text)
     expected = tensors(path)
-    assert nngrad("convert", path, tmp_path / "a.npz").returncode == 0
-    assert nngrad("convert", tmp_path / "a.npz", tmp_path / "b.yaml").returncode == 0
-    assert nngrad("convert", tmp_path / "b.yaml", tmp_path / "c.npz").returncode == 0
+    assert cli("convert", path, tmp_path / "a.npz").returncode == 0
+    assert cli("convert", tmp_path / "a.npz", tmp_path / "b.yaml").returncode == 0
+    assert cli("convert", tmp_path / "b.yaml", tmp_path / "c.npz").returncode == 0
     for out in ("a.npz", "b.yaml", "c.npz"):
         assert tensors(tmp_path / out) == expected, out
     again = yaml.safe_load((tmp_path / "b.yaml").read_text())["layers"][0]
@@ -133,7 +154,7 @@ def test_convert_both_ways_keeps_every_result(tmp_path, variant):
 
 
 def test_npz_form_is_documented_members(tmp_path):
-    assert nngrad("convert", write(tmp_path, BASE), tmp_path / "net.npz").returncode == 0
+    assert cli("convert", write(tmp_path, BASE), tmp_path / "net.npz").returncode == 0
     members = np.load(tmp_path / "net.npz")
     assert {"norm1", "gamma1", "beta1", "eps1", "keep1", "seed1"} <= set(members.files)
     assert str(members["norm1"]) == "batchnorm" and int(members["seed1"]) == 1
@@ -146,10 +167,10 @@ def test_step_updates_gamma_and_beta_by_the_oracle_gradient(tmp_path, fmt):
     spec = yaml.safe_load(BASE)
     grads = oracle_stages.gradients(spec)
     if fmt == "npz":
-        assert nngrad("convert", path, tmp_path / "net.npz").returncode == 0
+        assert cli("convert", path, tmp_path / "net.npz").returncode == 0
         path = tmp_path / "net.npz"
     out = tmp_path / f"out.{fmt}"
-    result = nngrad("step", path, "--lr", "0.5", "-o", out)
+    result = cli("step", path, "--lr", "0.5", "-o", out)
     assert result.returncode == 0, result.stderr
     if fmt == "yaml":
         layer = yaml.safe_load(out.read_text())["layers"][0]
@@ -166,14 +187,14 @@ def test_step_updates_gamma_and_beta_by_the_oracle_gradient(tmp_path, fmt):
 
 def test_step_weights_only_keeps_gamma(tmp_path):
     path = write(tmp_path, BASE)
-    assert nngrad("step", path, "--lr", "0.5", "--update", "weights", "-o", tmp_path / "o.yaml").returncode == 0
+    assert cli("step", path, "--lr", "0.5", "--update", "weights", "-o", tmp_path / "o.yaml").returncode == 0
     layer = yaml.safe_load((tmp_path / "o.yaml").read_text())["layers"][0]
     assert layer["batchnorm"]["gamma"] == [1.0, 0.5, 2.0]
 
 
 def test_step_in_place_keeps_comments_and_patches_gamma(tmp_path):
     path = write(tmp_path, "# my net\n" + BASE)
-    assert nngrad("step", path, "--lr", "0.1", "--in-place").returncode == 0
+    assert cli("step", path, "--lr", "0.1", "--in-place").returncode == 0
     text = path.read_text()
     assert text.startswith("# my net\n") and "seed: 1}" in text and "gamma: [1.0, 0.5, 2.0]" not in text
 
@@ -181,17 +202,17 @@ def test_step_in_place_keeps_comments_and_patches_gamma(tmp_path):
 @pytest.mark.parametrize("flags, stage", [(["--batchnorm"], "batchnorm"), (["--layernorm"], "layernorm")])
 def test_init_norm_gives_every_hidden_layer_gamma_one_beta_zero(tmp_path, flags, stage):
     out = tmp_path / "i.yaml"
-    assert nngrad("init", 3, 4, 5, 2, *flags, "-o", out).returncode == 0
+    assert cli("init", 3, 4, 5, 2, *flags, "-o", out).returncode == 0
     layers = yaml.safe_load(out.read_text())["layers"]
     for layer in layers[:-1]:
         assert layer[stage] == {"eps": 1e-5, "gamma": [1.0] * len(layer["b"]), "beta": [0.0] * len(layer["b"])}
     assert stage not in layers[-1]
-    assert nngrad("check", out).returncode == 0
+    assert cli("check", out).returncode == 0
 
 
 def test_init_dropout_with_seed(tmp_path):
     out = tmp_path / "i.yaml"
-    assert nngrad("init", 3, 4, 2, "--dropout", "0.8", "--dropout-seed", "7", "-o", out).returncode == 0
+    assert cli("init", 3, 4, 2, "--dropout", "0.8", "--dropout-seed", "7", "-o", out).returncode == 0
     layers = yaml.safe_load(out.read_text())["layers"]
     assert layers[0]["dropout"] == {"keep": 0.8, "seed": 7} and "dropout" not in layers[1]
     assert "--dropout 0.8 --dropout-seed 7" in out.read_text().splitlines()[0]
@@ -207,7 +228,7 @@ def test_init_refuses_bad_stage_options(tmp_path, args):
 
 
 def test_run_table_notes_training_mode_and_mask(tmp_path):
-    result = nngrad("run", write(tmp_path, BASE))
+    result = cli("run", write(tmp_path, BASE))
     assert result.returncode == 0
     assert "layer 1 batchnorm: training mode" in result.stdout
     assert "keep 0.5, mask1 drawn from seed 1, A1 = H1 * mask1 / 0.5" in result.stdout
@@ -219,7 +240,7 @@ def test_run_table_notes_training_mode_and_mask(tmp_path):
 def test_one_example_batchnorm_warns_and_gives_beta(tmp_path):
     text = BASE.replace("X: [[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]]", "X: [[1.0, 2.0]]") \
         .replace("T: [0, 1, 1]", "T: [1]").replace("seed: 1}", "mask: [[1, 1, 1]]}")
-    result = nngrad("run", write(tmp_path, text), "--format", "json")
+    result = cli("run", write(tmp_path, text), "--format", "json")
     assert result.returncode == 0
     assert "warning" in result.stderr and "S1 = beta1" in result.stderr
     S = json.loads(result.stdout)["tensors"]["S1"]["data"]
@@ -228,7 +249,7 @@ def test_one_example_batchnorm_warns_and_gives_beta(tmp_path):
 
 def test_batch_chunk_on_a_staged_net_warns_and_gives_the_whole_batch_gradients(tmp_path):
     path = write(tmp_path, BASE)
-    result = nngrad("run", path, "--keep", "grads", "--batch-chunk", "1", "--format", "json")
+    result = cli("run", path, "--keep", "grads", "--batch-chunk", "1", "--format", "json")
     assert result.returncode == 0 and "--batch-chunk has no effect" in result.stderr
     got = json.loads(result.stdout)["tensors"]
     right = oracle_stages.gradients(yaml.safe_load(BASE))
