@@ -48,12 +48,16 @@ class Layer:
     @property
     def stages(self) -> tuple:
         """(spec key, validated state) of each stage the layer has, in the order they apply."""
+        if self.batchnorm is None and self.layernorm is None and self.dropout is None:
+            return ()  # a plain layer: asked on every pass
         return tuple((key, getattr(self, key)) for key in STAGE_ORDER if getattr(self, key) is not None)
 
     @property
     def norm(self) -> tuple | None:
         """(``batchnorm`` or ``layernorm``, its ``Norm``), or None."""
-        return next(((k, s) for k, s in self.stages if k != "dropout"), None)
+        if self.batchnorm is not None:
+            return "batchnorm", self.batchnorm
+        return None if self.layernorm is None else ("layernorm", self.layernorm)
 
     def parameters(self) -> tuple:
         """(kind, array) of every parameter: W, b, then a norm's gamma and beta."""
@@ -195,6 +199,8 @@ def _layer(spec, i: int, n_in: int, layout: str, dtype: str, X, Ws: list, L: int
                         "name to number", path=(*path, "activation"))
     params = parameters(name, ACTIVATIONS[name].params, {**params, **spec.params},
                         (*path, "activation"), dtype)
+    if spec.batchnorm is None and spec.layernorm is None and spec.dropout is None:
+        return Layer(W, b, name, params)
     m, n = rows(X, layout).shape[0], rows(W, layout).shape[1]
     return Layer(W, b, name, params, **stages(spec, i, L, b.shape, m, n, layout, dtype))
 

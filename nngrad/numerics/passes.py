@@ -176,13 +176,15 @@ def run(net: Network, keep: str = "all", batch_chunk: int | None = None,
     tensors: dict = {}
     for l, (Z, A, saved) in enumerate(zip(Zs, As, Ss), start=1):
         tensors[f"Z{l}"] = in_layout(Z, net.layout)
-        tensors.update(_stage_tensors(net, l, saved, "values"))
+        if saved is not None:
+            tensors.update(_stage_tensors(net, l, saved, "values"))
         tensors[f"A{l}"] = in_layout(A, net.layout)
     if input_grad:
         tensors["dA0"] = in_layout(dAs[L], net.layout)
     for l in range(1, L + 1):
         tensors[f"dA{l}"] = in_layout(dAs[l - 1], net.layout)
-        tensors.update(_stage_tensors(net, l, Gs[l - 1], "grads"))
+        if Gs[l - 1] is not None:
+            tensors.update(_stage_tensors(net, l, Gs[l - 1], "grads"))
         tensors[f"dZ{l}"] = in_layout(dZs[l - 1], net.layout)
         tensors.update(_parameter_grads(net, l, dWs, dBs, Gs))
     return _result(net, tensors, loss)
