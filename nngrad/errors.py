@@ -97,9 +97,8 @@ def place_name(path: tuple) -> str:
         key, rest = path[2], path[3:]
         if key in ("W", "b", "gamma", "beta"):
             return f"{key}{layer}" + _indices(rest)
-        if key in ("batchnorm", "layernorm", "dropout") and rest and isinstance(rest[0], str):
-            return f"layer {layer} {key}.{rest[0]}" + _indices(rest[1:])
-        return f"layer {layer} {key}" + "".join(f".{k}" for k in rest)
+        return f"layer {layer} {key}" + "".join(f"[{k}]" if isinstance(k, int) else f".{k}"
+                                                 for k in rest)
     head, rest = str(path[0]), path[1:]
     if all(isinstance(k, int) for k in rest):
         return head + _indices(rest)

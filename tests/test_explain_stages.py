@@ -138,6 +138,18 @@ def test_every_bias_and_gamma_form_keeps_its_shape(tmp_path, layout, bias, gamma
 
 
 @pytest.mark.parametrize("layout", ["rows", "columns"])
+def test_gamma_and_beta_of_different_shapes_keep_their_own(tmp_path, layout):
+    spec = stage_spec(layout, "batchnorm", None, reg={"l2": 0.1, "biases": True})
+    norm = spec["layers"][0]["batchnorm"]
+    norm["gamma"] = [[g] for g in norm["gamma"]] if layout == "columns" else [norm["gamma"]]
+    output = explain(tmp_path, spec).output
+    given = {name: shape for name, shape, _ in assert_text_is_the_oracles(output, spec)}
+    assert given["dgamma1"] == ("4×1" if layout == "columns" else "1×4") and given["dbeta1"] == "4"
+    line = next(l for l in output.splitlines() if "numpy: dbeta1 = " in l)
+    assert "keepdims" not in line
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns"])
 def test_the_penalty_reaches_dgamma_and_dbeta_with_biases(tmp_path, layout):
     spec = stage_spec(layout, "batchnorm", "mask", reg={"l2": 0.3, "l1": 0.01, "biases": True})
     output = explain(tmp_path, spec).output

@@ -2,6 +2,7 @@
 place), convert both ways without loss, step's update of gamma and beta, init's options, and
 run's notes. Expected gradients come from the autograd oracle (tests/oracle_stages.py)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -52,7 +53,10 @@ def write(tmp_path, text, name="net.yaml"):
 
 
 BAD = [  # (replace this, with this) in BASE -> the line and place the error must name
-    ("seed: 1}", "seed: 1, mask: [[1, 0, 1], [1, 1, 1], [0, 0, 1]]}", 9, "layer 1 dropout:"),
+    ("seed: 1}", "seed: 1, mask: [[1, 0, 1], [1, 1, 1], [0, 0, 1]]}", 9, "layer 1 dropout.seed:"),
+    ("seed: 1}", "seed: 1, mask: null}", 9, "layer 1 dropout.mask: is null"),
+    ("seed: 1}", "seed: null, mask: [[1, 0, 1], [1, 1, 1], [0, 0, 1]]}", 9, "layer 1 dropout.seed: is null"),
+    ("eps: 1.0e-5", "eps: null", 8, "layer 1 batchnorm.eps: is null"),
     ("keep: 0.5", "keep: 1.5", 9, "layer 1 dropout.keep:"),
     ("keep: 0.5", "keep: 0", 9, "layer 1 dropout.keep:"),
     ("seed: 1}", "mask: [[1, 0, 1], [1, 1, 1]]}", 9, "layer 1 dropout.mask:"),
@@ -85,7 +89,10 @@ def test_bad_stage_is_refused_naming_line_and_place(tmp_path, old, new, line, pl
     assert "\n" not in said and said.startswith(f"{path}:{line}: ") and place in said, said
 
 
-@pytest.mark.parametrize("old, new, line, place", BAD[:2] + BAD[14:15], ids=["both", "keep", "output"])
+CLI_BAD = {"both": BAD[0], "keep": BAD[4], "output": next(b for b in BAD if b[3] == "layer 2 dropout:")}
+
+
+@pytest.mark.parametrize("old, new, line, place", CLI_BAD.values(), ids=CLI_BAD)
 def test_bad_stage_is_one_line_exit_2_and_loses_nothing(tmp_path, old, new, line, place):
     path = write(tmp_path, BASE.replace(old, new))
     before = path.read_bytes()
@@ -95,6 +102,22 @@ def test_bad_stage_is_one_line_exit_2_and_loses_nothing(tmp_path, old, new, line
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and f"net.yaml:{line}:" in lines[0] and place in lines[0], lines
         assert path.read_bytes() == before
+
+
+def test_a_seeded_dropout_record_with_another_mask_is_refused():
+    net = load_text(BASE)
+    drop = net.layers[0].dropout
+    with pytest.raises(SpecError, match="layer 1 dropout.mask: holds a mask that seed 1 does not draw"):
+        dataclasses.replace(net, layers=(dataclasses.replace(net.layers[0], dropout=drop._replace(
+            mask=1 - drop.mask)), net.layers[1]))
+    again = dataclasses.replace(net, layers=net.layers)  # its own drawn mask: accepted
+    np.testing.assert_array_equal(again.layers[0].dropout.mask, drop.mask)
+
+
+def load_text(text):
+    from nngrad.specs.read import from_yaml
+
+    return from_yaml(text.encode())
 
 
 def test_bad_npz_stage_names_its_member(tmp_path):
@@ -255,3 +278,19 @@ def test_batch_chunk_on_a_staged_net_warns_and_gives_the_whole_batch_gradients(t
     right = oracle_stages.gradients(yaml.safe_load(BASE))
     for name in ("dW1", "dgamma1", "dbeta1", "dW2"):
         np.testing.assert_allclose(got[name]["data"], right[name], rtol=1e-9, atol=1e-15)
+
+
+def test_init_refuses_both_norms(tmp_path):
+    result = nngrad("init", 3, 4, 2, "--batchnorm", "--layernorm", "-o", tmp_path / "i.yaml")
+    assert result.returncode == 2 and "not both" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "i.yaml").exists()
+
+
+def test_step_writes_a_batchnorm_true_spec_anew_with_its_gamma(tmp_path):
+    path = write(tmp_path, BASE.replace("{gamma: [1.0, 0.5, 2.0], beta: [0.1, 0.0, -0.2], eps: 1.0e-5}", "true"))
+    spec = yaml.safe_load(path.read_text())
+    grads = oracle_stages.gradients({**spec, "layers": [{**spec["layers"][0], "batchnorm": {}}, spec["layers"][1]]})
+    result = cli("step", path, "--lr", "0.5", "-o", tmp_path / "o.yaml")
+    assert result.returncode == 0 and "written anew" in result.stderr
+    norm = yaml.safe_load((tmp_path / "o.yaml").read_text())["layers"][0]["batchnorm"]
+    np.testing.assert_allclose(norm["gamma"], 1 - 0.5 * grads["dgamma1"], rtol=1e-12)

@@ -39,9 +39,9 @@ BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text
               help="Add an L2 penalty of strength LAMBDA (spec key regularization).")
 @click.option("--l2-form", type=click.Choice(list(FORMS)), default=None,
               help="half: λ/2 Σ W² (default), full: λ Σ W², half_over_m: λ/(2m) Σ W².")
-@click.option("--batchnorm", "norm", flag_value="batchnorm", default=None,
+@click.option("--batchnorm", is_flag=True,
               help="Batch normalisation on every hidden layer's Z (gamma 1, beta 0, eps 1e-5).")
-@click.option("--layernorm", "norm", flag_value="layernorm",
+@click.option("--layernorm", is_flag=True,
               help="Layer normalisation on every hidden layer's Z, instead.")
 @click.option("--dropout", type=Finite(min=0, max=1, min_open=True), default=None, metavar="KEEP",
               help="Dropout on every hidden layer's output, keeping each unit with probability KEEP.")
@@ -49,7 +49,7 @@ BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text
               help="The seed each dropout mask is drawn from (default: --seed).")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
 def init(widths, output, activation, output_activation, loss, layout, batch, seed, init_name,
-         dtype, l2, l2_form, norm, dropout, dropout_seed, config_path) -> int:
+         dtype, l2, l2_form, batchnorm, layernorm, dropout, dropout_seed, config_path) -> int:
     """Write a new random spec with layer widths N0 N1 ... NL (at least two).
 
     The output layer and the targets fit the loss: a softmax and one-hot T for cross_entropy,
@@ -72,6 +72,9 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
             regularization({"l2": l2}, dtype)
         except SpecError as e:
             raise click.BadParameter(e.message, param_hint="'--l2'") from None
+    if batchnorm and layernorm:
+        raise click.UsageError("give --batchnorm or --layernorm, not both: a layer takes one norm")
+    norm = "batchnorm" if batchnorm else "layernorm" if layernorm else None
     if dropout_seed is not None and dropout is None:
         raise click.BadParameter("needs --dropout KEEP", param_hint="'--dropout-seed'")
     if (norm or dropout is not None) and len(widths) < 3:
@@ -137,16 +140,17 @@ def convert(source, output, config_path) -> int:
 @click.option("--momentum", type=Finite(min=0, max=1, max_open=True), default=0.0,
               show_default=True, help="v = momentum v + g; p = p - lr v.")
 @click.option("--update", type=click.Choice(["all", "weights"]), default="all", show_default=True,
-              help="Update every W and b, or only the weights.")
+              help="Update every W, b, gamma and beta, or only the weights.")
 @click.option("--history", metavar="CSV", help="Write the loss curve: step,loss for steps 0..N.")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
 def step(spec_path, lr, steps, output, in_place, momentum, update, history, config_path) -> int:
     """Run N steps of full-batch gradient descent on SPEC and write the updated spec.
 
     The loss before and after each step is printed on standard error. A YAML spec keeps
-    its comments and layout: only the numbers of W and b change. Every output is checked
-    before the first step, and written all or none. Exit status: 0 done, 1 a loss, W or b
-    stopped being finite (nothing is written), 2 bad input.
+    its comments and layout: only the numbers of W, b, gamma and beta change (a dropout's
+    mask or seed stays). Every output is checked before the first step, and written all or
+    none. Exit status: 0 done, 1 a loss or parameter stopped being finite (nothing is
+    written), 2 bad input.
     """
     from .steps import run_steps
 

@@ -96,7 +96,7 @@ class _progress:
 def _updated(loaded, net, update: str, title: str, limits: dict):
     """The updated spec's text (YAML) or bytes (NPZ), in SPEC's own format: every W and, with
     ``update`` all, every b, gamma and beta; a dropout's mask or seed is kept as written."""
-    from ..specs.write import npz_bytes, yaml_text
+    from ..specs.write import npz_bytes, stages_given, yaml_text
 
     changed = [(l, kind, p) for _, l, kind, p in net.parameters() if update == "all" or kind == "W"]
     if loaded.kind == "npz":
@@ -106,7 +106,7 @@ def _updated(loaded, net, update: str, title: str, limits: dict):
     from ..specs.specfile import patched_yaml
 
     norms = {l: layer.norm[0] for l, layer in enumerate(net.layers, start=1) if layer.norm}
-    updates = {("layers", l - 1, *((norms[l],) if kind in ("gamma", "beta") else ()), kind): p
+    updates = {("layers", l - 1, *((norms[l],) if kind not in ("W", "b") else ()), kind): p
                for l, kind, p in changed}
     patched = patched_yaml(loaded.data, updates, limits.get("memory_limit"), loaded.tree)
     if patched is not None:
@@ -117,8 +117,8 @@ def _updated(loaded, net, update: str, title: str, limits: dict):
     layers = list(loaded.spec["layers"])
     for l, kind, p in changed:
         given = layers[l - 1]
-        if kind in ("gamma", "beta"):
-            stage = dict(getattr(given, norms[l]) or {})
+        if kind not in ("W", "b"):  # a norm's gamma or beta
+            stage = stages_given(given)[norms[l]]  # batchnorm: true is {}
             layers[l - 1] = replace(given, **{norms[l]: {**stage, kind: p}})
         else:
             layers[l - 1] = replace(given, **{kind: p})

@@ -9,6 +9,7 @@ every penalized parameter's (dW; with ``biases: true`` also dB, dgamma and dbeta
 from __future__ import annotations
 
 from ..numerics.regularization import FORMS
+from ..numerics.stages import STAGES
 from .expr import Flat, Fn, Num, Op, Pow, Scale, Sum, Sym
 
 
@@ -25,7 +26,7 @@ def _parameters(sk):
             added = bias_shape(sk, layer.W[1] if sk.layout == "rows" else layer.W[0])
             yield Sym(f"b{l}", added), True
             if layer.norm is not None:
-                yield from ((Sym(f"{k}{l}", added), True) for k in ("gamma", "beta"))
+                yield from ((Sym(f"{k}{l}", added), True) for k in STAGES[layer.norm.key].params)
 
 
 def penalty(sk):

@@ -31,10 +31,10 @@ def _norm_symbols(sk, l: int, st, Z: Sym, n: int) -> tuple[dict, dict]:
     s = {"Z": Z, **{k: Sym(f"{k}{l}", stat) for k in ("mu", "var", "sigma", "dvar", "dmu")},
          **{k: Sym(f"{k}{l}", Z.shape) for k in ("xhat", "S", "dS", "dxhat", "dZ")},
          **{k: Sym(f"{k}{l}", added if getattr(st, k) in ((n,), added) else getattr(st, k))
-            for k in ("gamma", "beta")}}
+            for k in STAGES[st.key].params}}
     N = sk.m if over == batch else n
     return s, {"layout": sk.layout, "over": over, "batch": batch, "N": N, "m": sk.m, "l": l,
-               "eps": st.eps, "keepdims": len(st.gamma) == 2}
+               "eps": st.eps, "keepdims": {k: len(getattr(st, k)) == 2 for k in STAGES[st.key].params}}
 
 
 def _dropout_symbols(sk, l: int, st, shape: tuple) -> tuple[dict, dict]:
@@ -61,7 +61,7 @@ def forward(sk, l: int, st, x: Sym, n: int, eqs: list) -> Sym | None:
     dropout); its output (S or A), or None when its shapes do not fit (the last equation)."""
     norm = st.key != "dropout"
     s, p = _norm_symbols(sk, l, st, x, n) if norm else _dropout_symbols(sk, l, st, x.shape)
-    needed = _needed(sk, l, s, x.shape, ("gamma", "beta") if norm else ("mask",), n)
+    needed = _needed(sk, l, s, x.shape, STAGES[st.key].arrays, n)
     for name, rhs, why in STAGES[st.key].rule(E, s, p):
         last = name == ("S" if norm else "A")
         eq = Equation(Sym(f"{name}{l}", rhs.shape), rhs, l, "forward", why, needed if last else "")
@@ -85,7 +85,7 @@ def backward(sk, l: int, st, g: Sym, n: int, eqs: list) -> Sym:
         lhs = Sym(f"{name}{l}", rhs.shape)
         if name in ("dgamma", "dbeta"):
             param = s[name[1:]]
-            rhs, extra = penalized(sk, rhs, param if p["keepdims"] else Flat(param), bias=True)
+            rhs, extra = penalized(sk, rhs, param if p["keepdims"][name[1:]] else Flat(param), bias=True)
             lhs, why = Sym(lhs.name, getattr(st, name[1:])), why + extra
         eqs.append(Equation(lhs, rhs, l, "backward", why))
     return Sym(f"{'dZ' if norm else 'dH'}{l}", g.shape)

@@ -54,7 +54,8 @@ def number(value, where: tuple, dtype: str) -> float:
     """A finite real number within the dtype's range, as a float."""
     if not real(value) or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
         raise SpecError(f"must be a finite number, not {shown(value)}", path=where)
-    if abs(value) > np.finfo(dtype).max.item():
+    size = abs(float(value)) if isinstance(value, np.floating) else abs(value)  # an int: exact
+    if size > np.finfo(dtype).max.item():
         raise SpecError(f"is {quoted(value)}, too large for {dtype}", path=where)
     return float(value)
 

@@ -20,8 +20,8 @@ from .shapes import layout_shape
 from .spec import known_keys, number
 from .values import array, shown
 
-NORM_KEYS = ("gamma", "beta", "eps")
-DROPOUT_KEYS = ("keep", "mask", "seed", "inverted")
+NORM_KEYS = Norm._fields  # gamma, beta, eps
+DROPOUT_KEYS = Dropout._fields  # keep, mask, seed, inverted
 OTHER_KEYS = {"p": "keep", "keep_prob": "keep", "keep_ratio": "keep", "dropout_keep_ratio": "keep",
               "epsilon": "eps", "weight": "gamma", "bias": "beta", "scale": "gamma", "shift": "beta",
               "D": "mask", "random_seed": "seed"}
@@ -53,12 +53,16 @@ def _mapping(value, path: tuple, example: str) -> dict:
         return value._asdict()
     if isinstance(value, Dropout):  # validated: checked again as it was given
         given = value._asdict()
-        given.pop("mask" if value.seed is not None else "seed")
+        given.pop("mask" if value.seed is not None else "seed")  # a seed's mask: checked by _dropout
         return given
     if value is True:
         return {}
     if not isinstance(value, Mapping):
         raise SpecError(f"is {shown(value)}; it must be a mapping such as {example}", path=path)
+    for key, v in value.items():
+        if v is None:
+            raise SpecError("is null; give a value, or leave the key out for its default",
+                            path=(*path, key))
     return dict(value)
 
 
@@ -68,10 +72,7 @@ def _norm(value, path: tuple, b_shape: tuple, n: int, layout: str, dtype: str) -
     allowed = [(n,), layout_shape((1, n), layout)]
     params = {}
     for key, default in (("gamma", 1.0), ("beta", 0.0)):
-        if value.get(key) is None:
-            if key in value:
-                raise SpecError(f"is null; leave it out for {default:g}s, or give {n} numbers",
-                                path=(*path, key))
+        if key not in value:
             params[key] = np.full(b_shape, default, dtype=dtype)
             continue
         p = array(value[key], (*path, key), dtype)
@@ -87,6 +88,7 @@ def _norm(value, path: tuple, b_shape: tuple, n: int, layout: str, dtype: str) -
 
 
 def _dropout(value, path: tuple, m: int, n: int, layout: str, dtype: str) -> Dropout:
+    record = value if isinstance(value, Dropout) else None
     value = _mapping(value, path, "{keep: 0.5, seed: 123}")
     known_keys(value, DROPOUT_KEYS, path, OTHER_KEYS)
     if "keep" not in value:
@@ -101,14 +103,19 @@ def _dropout(value, path: tuple, m: int, n: int, layout: str, dtype: str) -> Dro
     shape = layout_shape((m, n), layout)
     seed, mask = value.get("seed"), value.get("mask")
     if seed is not None and mask is not None:
-        raise SpecError("gives both a mask and a seed; give one (the seed draws the mask)", path=path)
+        raise SpecError("gives both a mask and a seed; give one (the seed draws the mask)",
+                        path=(*path, "seed"))
     if seed is not None:
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) \
                 or not 0 <= seed <= MAX_SEED:
             raise SpecError(f"is {shown(seed)}; a seed is an integer from 0 to {MAX_SEED}",
                             path=(*path, "seed"))
-        drawn = np.random.RandomState(int(seed)).rand(*shape) < keep
-        return Dropout(keep, drawn.astype(dtype), int(seed), bool(inverted))
+        drawn = (np.random.RandomState(int(seed)).rand(*shape) < keep).astype(dtype)
+        if record is not None and record.seed is not None and not (
+                np.shape(record.mask) == shape and np.array_equal(record.mask, drawn)):
+            raise SpecError(f"holds a mask that seed {seed} does not draw; give the mask with "
+                            "seed=None, or leave it to the seed", path=(*path, "mask"))
+        return Dropout(keep, drawn, int(seed), bool(inverted))
     if mask is None:
         raise SpecError("has neither a mask nor a seed; give mask: [[1, 0, ...], ...] in A's shape, "
                         "or seed: N to draw one", path=path)

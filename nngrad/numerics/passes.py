@@ -250,7 +250,7 @@ def _parameter_grads(net: Network, l: int, dWs: list, dBs: list, Gs: list) -> di
     out = {f"dW{l}": in_layout(dWs[l - 1], net.layout),
            f"dB{l}": dBs[l - 1].reshape(net.layers[l - 1].b.shape)}
     if net.layers[l - 1].norm is not None:
-        out.update({f"{n}{l}": Gs[l - 1][n] for n in ("dgamma", "dbeta")})
+        out.update({f"d{p}{l}": Gs[l - 1][f"d{p}"] for p in STAGES[net.layers[l - 1].norm[0]].params})
     return out
 
 

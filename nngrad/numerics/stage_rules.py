@@ -41,7 +41,7 @@ def norm_grad_rule(E, s, p):
         ("dZ", E.Op("+", E.Op("+", E.Op("/", dxhat, sigma), E.Div(E.Scale(E.Num(2), E.Op("*", s["dvar"], d)),
                                                                   N)), E.Div(s["dmu"], N)),
          f"the staged graph: Z{l} reaches the loss through xhat{l} directly, through var{l} and mu{l}"),
-        *((f"d{k}", E.Sum(E.Op("*", dS, xhat) if k == "gamma" else dS, batch, p["keepdims"]),
+        *((f"d{k}", E.Sum(E.Op("*", dS, xhat) if k == "gamma" else dS, batch, p["keepdims"][k]),
            f"summed over the batch, in {k}{l}'s shape") for k in ("gamma", "beta")),
         ("dZ", E.Div(E.Op("*", E.Op("/", s["gamma"], sigma), terms) if bn else E.Op("/", terms, sigma), N),
          f"the same dZ{l} in three terms, sums {sums}, N = {N}: " + ("(1/N)·γ/σ·(N·dS − Σ dS − x̂·Σ(dS ⊙ "

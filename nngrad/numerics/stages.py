@@ -67,7 +67,8 @@ class Stage(NamedTuple):
     not apply) from the stage's upstream gradient ``g`` and its input ``Z``, which compare tries
     (see ``stage_mistakes``). ``rule``/``grad_rule(E, s, p)``: the
     forward/backward equations explain writes, ``(name, expression, why)`` each, over symbols ``s``
-    and parameters ``p`` (``equations.stages`` gives both); ``notation``: its arrays' LaTeX names.
+    and parameters ``p`` (``equations.stages`` gives both); ``notation``: its arrays' LaTeX names;
+    ``arrays``: the keys of its spec mapping that hold arrays (gamma, beta; mask).
     """
 
     key: str
@@ -85,6 +86,7 @@ class Stage(NamedTuple):
     rule: Callable | None = None
     grad_rule: Callable | None = None
     notation: dict = {}  # name: Notation; never changed
+    arrays: tuple = ()  # the keys of its spec mapping that hold arrays
 
 
 def _vector(p: np.ndarray) -> np.ndarray:
@@ -134,22 +136,24 @@ STAGES = {
         "batchnorm", "pre", *_BN, _NORM_VALUES, _NORM_GRADS, ("gamma", "beta"), "Z", "S",
         "S = gamma * (Z - mu) / sqrt(var + eps) + beta, mu and var over the batch, per feature",
         "dZ = (1/m) gamma/sigma (m dS - sum dS - xhat sum(dS xhat)), sums over the batch",
-        norm_mistakes(0), norm_rule, norm_grad_rule, NORM_NOTATION),
+        norm_mistakes(0), norm_rule, norm_grad_rule, NORM_NOTATION, ("gamma", "beta")),
     "layernorm": Stage(
         "layernorm", "pre", *_LN, _NORM_VALUES, _NORM_GRADS, ("gamma", "beta"), "Z", "S",
         "S = gamma * (Z - mu) / sqrt(var + eps) + beta, mu and var over each example's features",
         "dZ = (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) / sigma, dxhat = dS gamma, means over "
         "the features",
-        norm_mistakes(1), norm_rule, norm_grad_rule, NORM_NOTATION),
+        norm_mistakes(1), norm_rule, norm_grad_rule, NORM_NOTATION, ("gamma", "beta")),
     "dropout": Stage(
         "dropout", "post", _dropout_forward, _dropout_vjp, ("H", "mask"), ("dH",), (), "H", "A",
         "A = H * mask / keep (inverted: false: H * mask), H = f(S or Z)",
         "dH = dA * mask / keep: the same mask and the same 1/keep",
         DROPOUT_MISTAKES, dropout_rule, lambda E, s, p: dropout_rule(E, s, p, True),
-        DROPOUT_NOTATION),
+        DROPOUT_NOTATION, ("mask",)),
 }
-NORMS = ("batchnorm", "layernorm")
-ORDER = ("batchnorm", "layernorm", "dropout")  # the order of a layer's stages, as spec keys
+NORMS = tuple(key for key, stage in STAGES.items() if stage.params)
+ORDER = tuple(STAGES)  # the order of a layer's stages, as spec keys
+ARRAYS = tuple(dict.fromkeys(k for stage in STAGES.values() for k in stage.arrays))
+VALUES = tuple(dict.fromkeys(k for stage in STAGES.values() for k in stage.values))
 
 
 def _split(layer) -> tuple[list, list]:

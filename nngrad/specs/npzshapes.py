@@ -13,7 +13,8 @@ shapes came from the headers. It stops, and
 leaves the rest to the full validation after the arrays are read, at anything it cannot judge
 from a header: a name Network would refuse first, a member of strings where numbers belong, an
 empty array or a wrong rank. Values are unknown here, so a spec with both a non-finite number and
-a shape that does not fit is refused for the shape.
+a shape that does not fit is refused for the shape. A layer's stages (``gamma1``, ``mask1``, ...)
+are not judged here: a wrong W2 is told before a wrong gamma1 of the same spec.
 """
 
 from __future__ import annotations

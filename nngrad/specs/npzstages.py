@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 from ..errors import SpecError, quoted
+from ..numerics.stages import NORMS, Dropout, Norm
 
-NORMS = ("batchnorm", "layernorm")
-MEMBERS = {"norm": None, "gamma": "gamma", "beta": "beta", "eps": "eps", "keep": "keep",
-           "mask": "mask", "seed": "seed", "inverted": "inverted"}  # member prefix: key
+MEMBERS = {"norm": None, **{k: k for k in (*Norm._fields, *Dropout._fields)}}  # member prefix: key
 
 
 def npz_stages(arrays: dict, l: int) -> dict:

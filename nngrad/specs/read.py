@@ -12,6 +12,7 @@ import numpy as np
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import LOSSES
 from ..numerics.regularization import KEYS
+from ..numerics.stages import ARRAYS as STAGE_ARRAY_KEYS, ORDER as STAGE_ORDER
 from ..errors import SpecError, quoted
 from ..model.network import Layer, Network
 from ..model.spec import known_keys, misnamed, unknown_key
@@ -26,9 +27,9 @@ SPEC_KEYS = ("layout", "dtype", "loss", "X", "T", "layers", "regularization")
 OTHER_KEYS = {"Y": "T", "targets": "T", "labels": "T", "inputs": "X", "input": "X",
               "activation": "activations", "weights": "W", "bias": "b", "biases": "b"}
 # other names a user gives a spec's keys: each unknown, with a "did you mean" (see known_keys)
-STAGE_KEYS = ("batchnorm", "layernorm", "dropout")
+STAGE_KEYS = STAGE_ORDER
 LAYER_KEYS = ("W", "b", "activation", *STAGE_KEYS)
-STAGE_ARRAYS = ("gamma", "beta", "mask")
+STAGE_ARRAYS = STAGE_ARRAY_KEYS
 OTHER_KEYS.update({"batch_norm": "batchnorm", "bn": "batchnorm", "batchnorm2d": "batchnorm",
                    "layer_norm": "layernorm", "ln": "layernorm", "drop_out": "dropout"})
 NPZ_OPTIONAL = ("layout", "reduction", "dtype")

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..files.atomic import atomic_write
 from ..errors import NngradError
+from ..numerics.stages import ARRAYS, ORDER
 
 YAML_EXTENSIONS = (".yaml", ".yml")
 SPEC_EXTENSIONS = (*YAML_EXTENSIONS, ".npz")
@@ -99,7 +100,7 @@ def yaml_text(spec: dict, header: list[str] = ()) -> str:
         if layer.b is not None:
             out.append("    b:" + _matrix(layer.b, "      "))
         for key, given in stages_given(layer).items():
-            arrays = {k: v for k, v in given.items() if k in ("gamma", "beta", "mask")}
+            arrays = {k: v for k, v in given.items() if k in ARRAYS}
             scalars = {k: v for k, v in given.items() if k not in arrays}
             if not arrays:
                 out.append(f"    {key}: {_flow(scalars)}")
@@ -114,7 +115,7 @@ def stages_given(layer) -> dict:
     """A layer's stages as the spec gives them, key -> mapping: a validated ``Norm`` or
     ``Dropout`` as its fields (a seed without its drawn mask), a mapping as it is."""
     out = {}
-    for key in ("batchnorm", "layernorm", "dropout"):
+    for key in ORDER:
         value = getattr(layer, key, None)
         if value is None:
             continue
@@ -150,7 +151,7 @@ def npz_members(spec: dict) -> dict:
             if key != "dropout":
                 members[f"norm{l}"] = np.array(key)
             for k, v in given.items():
-                members[f"{k}{l}"] = np.asarray(v, dtype=dtype) if k in ("gamma", "beta", "mask") \
+                members[f"{k}{l}"] = np.asarray(v, dtype=dtype) if k in ARRAYS \
                     else np.array(v)
     members["activations"] = np.array(names)
     members["loss"] = np.array(name + "".join(f":{number(v)}" for v in params.values()))

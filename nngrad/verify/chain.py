@@ -16,12 +16,14 @@ import re
 
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
-from ..numerics.stages import STAGES, staged_forward
+from ..numerics.stages import NORMS, ORDER, STAGES, staged_forward
 
-KINDS = ("dA", "dH", "dS", "dxhat", "dZ", "dW", "dB", "dgamma", "dbeta")
-CHAIN = KINDS[:5]    # one layer's backward, from its output to Z
-PARAMS = KINDS[5:]   # the parameters' gradients
-NORM_KINDS = ("dS", "dxhat", "dgamma", "dbeta")
+_BACK = [STAGES[key] for key in reversed(ORDER)]  # a layer's backward meets its stages so
+CHAIN = ("dA", *dict.fromkeys(g for stage in _BACK for g in stage.grads), "dZ")  # dA .. dZ
+PARAMS = ("dW", "dB", *dict.fromkeys(f"d{p}" for stage in _BACK for p in stage.params))
+KINDS = CHAIN + PARAMS  # every gradient of a layer, in backprop order
+NORM_KINDS = tuple(dict.fromkeys(k for key in NORMS for k in (
+    *STAGES[key].grads, *(f"d{p}" for p in STAGES[key].params))))
 _NAME = re.compile(r"([A-Za-z]+?)(\d+)")
 
 

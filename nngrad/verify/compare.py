@@ -8,6 +8,7 @@ from typing import Mapping
 import numpy as np
 
 from ..numerics.passes import run
+from ..numerics.stages import VALUES
 from .chain import KINDS, has, kind_of, order
 from .diagnose import diagnose
 from ..errors import QUOTED_MAX, NngradError, SpecError, quoted
@@ -17,7 +18,7 @@ from .report import (OK, TOLERANCES, WRONG_SHAPE, WRONG_VALUES, Diagnosis, Repor
 
 GRADIENT_KINDS = ("dA", "dZ", "dW", "dB")
 STAGE_KINDS = tuple(k for k in KINDS if k not in GRADIENT_KINDS)  # dH, dS, dxhat, dgamma, dbeta
-STAGE_VALUES = ("mu", "var", "xhat", "S", "H", "mask")  # run's other names, passed over
+STAGE_VALUES = VALUES  # run's other names, passed over
 ALIASES = {"dX": "dA0"}  # other names a user may give a gradient
 
 
