@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.stages import NORMS, ORDER, STAGES, staged_forward
@@ -105,13 +107,12 @@ class Chain:
             out["dS" if layer.norm else "dZ"] = g
         if layer.norm is not None:
             key, st = layer.norm
-            if step <= 2:
-                out["dgamma"] = (g * s["xhat"]).sum(axis=0).reshape(st.gamma.shape)
-                out["dbeta"] = g.sum(axis=0).reshape(st.beta.shape)
-                g = out["dxhat"] = g * st.gamma.reshape(-1)
-            if step <= 3:  # the norm's vjp from dxhat: its own, with gamma 1
-                ones = st._replace(gamma=st.gamma * 0 + 1)
-                g = out["dZ"] = STAGES[key].vjp(g, s, ones, net.layout)[0]
+            if step <= 2:  # from dS: the norm's vjp, with dxhat, dgamma and dbeta
+                g, more = STAGES[key].vjp(g, s, st, net.layout)
+                out.update({k: v for k, v in more.items() if k != "dS"}, dZ=g)
+            elif step == 3:  # from dxhat: the norm's vjp with gamma 1, whose dS is dxhat
+                g = out["dZ"] = STAGES[key].vjp(g, s, st._replace(gamma=np.ones_like(st.gamma)),
+                                                net.layout)[0]
         A_prev = rows(self.res[f"A{l - 1}"], net.layout) if l > 1 else rows(net.X, net.layout)
         out["dW"] = A_prev.T @ g
         out["dB"] = g.sum(axis=0).reshape(self.res[f"dB{l}"].shape)
