@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from ..errors import SpecError
-from ..numerics.stages import NORMS, Dropout, Norm
+from ..numerics.stages import NORMS, Dropout, Norm, draw_mask
 from .shapes import layout_shape
 from .spec import known_keys, number
 from .values import array, shown
@@ -110,7 +110,7 @@ def _dropout(value, path: tuple, m: int, n: int, layout: str, dtype: str) -> Dro
                 or not 0 <= seed <= MAX_SEED:
             raise SpecError(f"is {shown(seed)}; a seed is an integer from 0 to {MAX_SEED}",
                             path=(*path, "seed"))
-        drawn = (np.random.RandomState(int(seed)).rand(*shape) < keep).astype(dtype)
+        drawn = draw_mask(int(seed), shape, keep).astype(dtype)
         if record is not None and record.seed is not None and not (
                 np.shape(record.mask) == shape and np.array_equal(record.mask, drawn)):
             raise SpecError(f"holds a mask that seed {seed} does not draw; give the mask with "

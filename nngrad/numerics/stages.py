@@ -89,6 +89,12 @@ class Stage(NamedTuple):
     arrays: tuple = ()  # the keys of its spec mapping that hold arrays
 
 
+def draw_mask(seed: int, shape: tuple, keep: float) -> np.ndarray:
+    """The mask a seed gives, as cs231n's ``dropout_forward`` draws it: a boolean array of
+    ``shape`` (A's, in the spec's layout), ``RandomState(seed).rand(*shape) < keep``."""
+    return np.random.RandomState(seed).rand(*shape) < keep
+
+
 def _vector(p: np.ndarray) -> np.ndarray:
     return p.reshape(-1)
 

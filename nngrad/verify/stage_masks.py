@@ -16,7 +16,7 @@ import numpy as np
 
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
-from ..numerics.stages import STAGES
+from ..numerics.stages import STAGES, draw_mask
 from .chain import split
 from .mistakes import one
 from .report import Diagnosis
@@ -105,10 +105,10 @@ def _which_mask(ctx, l: int, mask, told) -> str:
     known = [("its complement, 1 - mask: the kept and the dropped swapped", ~spec)]
     if st.seed is not None:
         shape = np.shape(st.mask)
-        swapped = np.random.RandomState(st.seed).rand(*shape[::-1]) < st.keep
+        swapped = draw_mask(st.seed, shape[::-1], st.keep)
         known += [("drawn in the other layout's shape and transposed", rows(swapped.T, net.layout)),
-                  ("drawn with rand < 1 - keep", rows(np.random.RandomState(st.seed).rand(*shape)
-                                                     < 1 - st.keep, net.layout))]
+                  ("drawn with rand < 1 - keep", rows(draw_mask(st.seed, shape, 1 - st.keep),
+                                                     net.layout))]
     for k, layer in enumerate(net.layers, start=1):
         if k != l and layer.dropout is not None and np.shape(layer.dropout.mask) == np.shape(st.mask):
             known.append((f"layer {k}'s mask", rows(layer.dropout.mask, net.layout) > 0))
