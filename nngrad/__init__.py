@@ -9,6 +9,12 @@
     nngrad.compare(net, nngrad.load_gradients("mine.npz"))   # your gradients, diagnosed
     nngrad.explain(net).equations                        # the chain rule, with shapes
     for k, loss, net_k in nngrad.descend(net, lr=0.1, steps=10): ...   # gradient descent
+    nngrad.save(net, "net.npz")                          # YAML or NPZ by the extension; load gives it back
+    nngrad.testing.assert_gradients(net, mine)           # AssertionError: compare's table and diagnoses
+
+``print(report)`` (of check or compare) prints the table the command line prints, and
+``print(res)`` run's tables. In a notebook, a Result, Report and Network show as HTML tables and
+an Explanation as Markdown with LaTeX (see ``nngrad.display``).
 """
 
 __version__ = "0.1.0"
@@ -20,19 +26,37 @@ from .specs.read import load, load_gradients
 from .numerics.losses import FUSED, LOSSES
 from .model.network import Layer, Network
 
+
+def _shown(display: str):
+    """The method that shows an object by ``nngrad.display``'s ``display``, imported only when
+    it is called, so that ``import nngrad`` stays fast."""
+
+    def shown(self) -> str:
+        from . import display as displays
+
+        return getattr(displays, display)(self)
+
+    shown.__name__ = shown.__qualname__ = display
+    return shown
+
+
+Result.__str__, Result._repr_html_ = _shown("result_text"), _shown("result_html")
+Network._repr_html_ = _shown("network_html")  # Report's and Explanation's: on first use, below
+
 __all__ = [
     "__version__",
-    "load", "run", "forward", "backward", "check", "compare", "load_gradients", "explain", "descend",
+    "load", "save", "run", "forward", "backward", "check", "compare", "load_gradients", "explain", "descend",
     "Network", "Layer", "Result", "Report", "TensorReport", "Diagnosis", "Explanation", "Equation",
     "NngradError", "SpecError", "OutputError",
-    "ACTIVATIONS", "LOSSES", "FUSED",
+    "ACTIVATIONS", "LOSSES", "FUSED", "testing",
 ]
 
 _LAZY = {"explain": ("equations.build", "explain"), "Explanation": ("equations.build", "Explanation"),
          "Equation": ("equations.expr", "Equation"), "descend": ("numerics.descent", "descend"),
          "check": ("verify.gradcheck", "check_gradients"), "compare": ("verify.compare", "compare_gradients"),
          "Report": ("verify.report", "Report"), "TensorReport": ("verify.report", "TensorReport"),
-         "Diagnosis": ("verify.report", "Diagnosis")}  # imported on first use, to keep the command line's start fast
+         "Diagnosis": ("verify.report", "Diagnosis"), "save": ("specs.write", "save"),
+         "testing": ("testing", None)}  # imported on first use, to keep the command line's start fast
 
 
 def __getattr__(name: str):
@@ -40,5 +64,9 @@ def __getattr__(name: str):
         import importlib
 
         module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(f".{module}", __name__), attribute)
+        from . import display
+
+        loaded = importlib.import_module(f".{module}", __name__)
+        display.attach()  # to the classes that module brought in (Report, Explanation)
+        return loaded if attribute is None else getattr(loaded, attribute)
     raise AttributeError(f"module 'nngrad' has no attribute {name!r}")

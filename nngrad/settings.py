@@ -29,6 +29,33 @@ def bundled(folder: str, name: str) -> Path:
     raise FileNotFoundError(f"{folder}/{name} is missing from this installation of nngrad")
 
 
+def samples() -> dict:
+    """The bundled sample nets by short name (the file's stem without its number), in file order:
+    ``{"relu_mse": .../01_relu_mse.yaml, ...}``."""
+    folder = next((b for b in (_HERE / "sample_nets", _HERE.parent / "sample_nets") if b.is_dir()), None)
+    files = sorted(folder.glob("*.yaml")) if folder else []
+    return {p.stem.split("_", 1)[-1] if p.stem[:1].isdigit() else p.stem: p for p in files}
+
+
+def sample(name: str) -> Path:
+    """The bundled sample ``name``: a short name (``mazur``), a file name with or without
+    ``.yaml`` (``04_mazur``) or its number (``4``); NngradError, with the nearest names, if none."""
+    from .errors import NngradError
+
+    found = samples()
+    for short, path in found.items():
+        number = path.stem.split("_", 1)[0]
+        if name in (short, path.name, path.stem) or (name.isdigit() and number.isdigit()
+                                                     and int(name) == int(number)):
+            return path
+    import difflib
+
+    near = difflib.get_close_matches(name, found, n=1)
+    hint = f" (did you mean sample:{near[0]}?)" if near else ""
+    raise NngradError(f"no bundled sample of that name{hint}; known: {', '.join(found)} "
+                      "(nngrad init --list-samples describes them)", file=f"sample:{name}")
+
+
 def load_config(path=None) -> dict:
     """The settings: the defaults with ``path``'s values laid over them, checked key by key."""
     settings = _read(bundled("configs", "default.yaml"))

@@ -281,7 +281,7 @@ def test_a_diverging_descent_exits_1_and_writes_nothing(tmp_path):
     src, out = tmp_path / "net.yaml", tmp_path / "out.yaml"
     src.write_text(yaml.safe_dump(spec))
     out.write_text("old\n")
-    proc = cli("step", src, "--lr", 1e3, "--steps", 200, "-o", out)
+    proc = cli("step", src, "--lr", 1e3, "--steps", 200, "-o", out, "--force")
     assert proc.returncode == 1 and "the loss is" in proc.stderr and "nothing was written" in proc.stderr
     assert out.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml", "out.yaml"]
 

@@ -66,7 +66,7 @@ def test_a_large_single_write_into_a_short_reader_exits_141():
     proc = subprocess.run(f"set -o pipefail; {sys.executable} -m nngrad run - --format json "
                           "| head -c 10", shell=True, input=spec, capture_output=True,
                           executable="/bin/bash")
-    assert proc.returncode == 141 and proc.stdout == b'{"layout":' and proc.stderr == b""
+    assert proc.returncode == 141 and proc.stdout == b'{"nngrad":' and proc.stderr == b""
 
 
 def _closing(fd):
@@ -272,7 +272,7 @@ def test_weights_that_overflow_while_the_loss_stays_finite_exit_1_and_write_noth
 
 def test_debug_is_accepted_after_the_command():
     proc = nngrad_cli("run", MAZUR, "--debug", "--format", "json")
-    assert proc.returncode == 0 and proc.stdout.startswith('{"layout"')
+    assert proc.returncode == 0 and proc.stdout.startswith('{"nngrad"')
 
 
 @pytest.mark.parametrize("env", [{"PYTHONIOENCODING": "ascii"},

@@ -43,46 +43,6 @@ def test_spec_example_runs(tmp_path):
     assert proc.returncode == 0 and "leaky_relu" in proc.stdout
 
 
-def _console_blocks(command: str) -> list[str]:
-    text = (REPO / "README.md").read_text()
-    return [b for b in re.findall(r"```console\n(.*?)```", text, re.S) if b.startswith(f"$ {command}")]
-
-
-def test_explain_examples_are_what_explain_prints():
-    blocks = _console_blocks("nngrad explain sample_nets/") + [
-        re.sub(r"(?m)^  ", "", b) for b in re.findall(r"  ```console\n(.*?)  ```",
-                                                      (REPO / "README.md").read_text(), re.S)
-        if "nngrad explain" in b]
-    assert len(blocks) == 2
-    for block in blocks:
-        command, *shown = block.splitlines()
-        proc = subprocess.run([sys.executable, "-m", *command[2:].split()], cwd=REPO,
-                              capture_output=True, text=True)
-        assert proc.returncode == 0
-        for line in shown:
-            if line != "...":
-                assert line in proc.stdout.splitlines(), line
-
-
-def test_init_and_step_examples_are_what_they_print(tmp_path):
-    text = (REPO / "README.md").read_text()
-    init = next(b for b in re.findall(r"```console\n(.*?)```", text, re.S)
-                if b.startswith("$ nngrad init") and "\n$ head -12 net.yaml\n" in b)
-    command, head, *shown = init.splitlines()
-    assert head == "$ head -12 net.yaml"
-    args = command[2:].split()[1:]
-    proc = subprocess.run([sys.executable, "-m", "nngrad", *args], cwd=tmp_path, capture_output=True,
-                          text=True)
-    assert proc.returncode == 0
-    assert (tmp_path / "net.yaml").read_text().splitlines()[:12] == shown
-    step = next(b for b in re.findall(r"```console\n(.*?)```", text, re.S) if b.startswith("$ nngrad step"))
-    command, *shown = step.splitlines()
-    shutil.copytree(SAMPLES, tmp_path / "sample_nets")
-    proc = subprocess.run([sys.executable, "-m", *command[2:].split()], cwd=tmp_path,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0 and proc.stderr.splitlines() == shown and proc.stdout == ""
-
-
 CONSOLE = re.compile(r"(?m)^( *)```console\n(.*?)^\1```", re.S)
 DATA = REPO / "tests" / "data" / "readme"
 
@@ -100,11 +60,11 @@ def _commands(text: str):
 
 
 def _scratch(tmp_path, text: str):
-    """The folder the README's examples run in: the samples, the files its text says it made
-    (reg.yaml by its init line, mine.npz by its my_backprop.py), and its broken net.yaml."""
+    """The folder the README's examples run in: a clean checkout's sample_nets/ and
+    tests/data/readme/, and the files its text says it made (reg.yaml by its init line,
+    mine.npz by its my_backprop.py)."""
     shutil.copytree(SAMPLES, tmp_path / "sample_nets")
-    for name in ("net.yaml", "net_with_w3_transposed.yaml"):
-        shutil.copy(DATA / "net_with_w3_transposed.yaml", tmp_path / name)
+    shutil.copytree(DATA, tmp_path / "tests" / "data" / "readme")
     init = re.search(r"(?m)^(nngrad init [^#\n]*-o reg\.yaml)", text).group(1)
     subprocess.run([sys.executable, "-m", *init.split()], cwd=tmp_path, check=True)
     for script in re.findall(r"```python\n(# (\w+\.py):.*?)```", text, re.S):
@@ -112,22 +72,28 @@ def _scratch(tmp_path, text: str):
     subprocess.run([sys.executable, "my_backprop.py"], cwd=tmp_path, check=True)
 
 
-def test_every_console_block_prints_what_it_shows(tmp_path):
+def test_every_console_block_prints_exactly_what_it_shows(tmp_path):
+    """Every command of every console block runs, in order, in one folder, and prints what the
+    block shows under it, byte for byte (standard output, then standard error)."""
     text = (REPO / "README.md").read_text()
+    commands = list(_commands(text))
+    assert len(CONSOLE.findall(text)) == text.count("```console")  # no block is missed
+    assert all(shown != ["..."] and "..." not in shown for _, shown in commands)  # nothing elided
     _scratch(tmp_path, text)
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR")}
-    bindir = Path(sys.executable).parent  # nngrad's own entry point first on PATH
+    bindir = Path(sys.executable).parent  # nngrad's own entry point, and this python, first
     env.update(NO_COLOR="1", PATH=f"{bindir}{os.pathsep}{env.get('PATH', '')}")
-    ran = 0
-    for command, shown in _commands(text):
-        if "| jq" in command and shutil.which("jq") is None:
-            continue
+    for command, shown in commands:
         proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True,
                               env=env)
-        real = [line.rstrip() for line in (proc.stdout + proc.stderr).splitlines()]
-        if "..." in shown:
-            assert [l for l in shown if l != "..." and l not in real] == [], command
-        else:
-            assert real == [l.rstrip() for l in shown], command
-        ran += 1
-    assert ran >= 12
+        assert proc.stdout + proc.stderr == "".join(line + "\n" for line in shown), command
+    assert len(commands) >= 20
+
+
+def test_the_first_lines_install_into_a_venv_and_ci_runs_their_test_command():
+    text = (REPO / "README.md").read_text()
+    first = re.search(r"```sh\n(.*?)```", text, re.S).group(1).splitlines()
+    install, test = (line.split("  #")[0].strip() for line in first[:2])
+    assert install.startswith("python3 -m venv .venv && . .venv/bin/activate && pip install .")
+    assert test == 'pip install ".[test]" && python -m pytest'
+    assert test in (REPO / ".ci" / "run").read_text().splitlines()  # CI runs it as written

@@ -13,27 +13,80 @@ BUNDLED_EXAMPLE = "01_relu_mse.yaml"
 EXIT_NONFINITE, EXIT_INTERRUPTED, EXIT_BUG, EXIT_PIPE = 1, 130, 70, 141
 
 
+SAMPLE = "sample:"  # a SPEC "sample:NAME" names a bundled sample (settings.sample)
+
 EXAMPLES = """\b
 Examples:
   nngrad run                          # a bundled 4-6-6-6-1 ReLU network
-  nngrad run net.yaml                 # every Z, A, dA, dZ, dW, dB with its shape
-  nngrad run net.npz --format json    # one JSON document, for jq and scripts
-  nngrad run net.yaml -o grads.npz    # save the results (or -o grads.json)
-  cat net.yaml | nngrad run -         # read the spec from standard input
-  nngrad check net.yaml               # analytic gradients vs finite differences
+  nngrad run net.yaml                 # every Z, A, dZ, dW, dB, with shapes
+  nngrad check net.yaml               # analytic vs finite differences
   nngrad compare net.yaml mine.npz    # your gradients vs nngrad's, diagnosed
-  nngrad explain net.yaml --layer 3   # layer 3's chain rule, every factor with its shape
-  nngrad explain net.yaml --values    # the same with the numbers, as a worked example
-  nngrad explain net.yaml --format markdown > notes.md   # LaTeX math for notes
-  nngrad init 4 6 1 -o net.yaml       # a new random 4-6-1 spec
-  nngrad convert net.yaml net.npz     # YAML to NPZ and back, losslessly
-  nngrad step net.yaml --lr 0.1 --steps 100 -o trained.yaml   # gradient descent
+  nngrad explain net.yaml --layer 2   # layer 2's chain rule, with shapes
+  nngrad init 4 6 1 -o new.yaml       # a new random 4-6-1 spec
+  nngrad init --list-samples          # the bundled samples, for sample:NAME
+  nngrad step net.yaml --lr 0.1 --steps 100 -o trained.yaml
 """
+
+# Each command's own examples, ending its --help (tests/test_help.py runs every line of them,
+# in order, in a folder holding net.yaml and mine.npz), and its line in the list of commands.
+COMMAND_EXAMPLES = {
+    "run": """
+  nngrad run                          # a bundled 4-6-6-6-1 ReLU network
+  nngrad run net.yaml                 # every Z, A, dZ, dW, dB, with shapes
+  nngrad run sample:mazur             # a bundled sample (init --list-samples)
+  nngrad run net.yaml --format json   # one JSON document, for scripts
+  nngrad run net.yaml -o grads.npz    # save the results (or -o grads.json)
+  nngrad run net.yaml --input-grad    # dA0 = dLoss/dX too
+  nngrad run - < net.yaml             # read the spec from standard input""",
+    "check": """
+  nngrad check net.yaml                   # analytic vs finite differences
+  nngrad check sample:cs231n_batchnorm    # a bundled sample
+  nngrad check net.yaml --part penalty    # the weight penalty alone
+  nngrad check net.yaml --mode fast       # random directions, for big nets
+  nngrad check net.yaml --input-grad --format json""",
+    "compare": """
+  nngrad compare net.yaml mine.npz                 # agree, or what is wrong
+  nngrad compare net.yaml mine.npz --format json   # for CI and scripts
+  nngrad compare net.yaml mine.npz --notation ng   # dZ without the 1/m""",
+    "explain": """
+  nngrad explain net.yaml                 # every layer's chain rule
+  nngrad explain net.yaml --layer 2       # layer 2 alone
+  nngrad explain sample:mazur --values    # with the numbers: a worked example
+  nngrad explain net.yaml --format markdown > notes.md   # LaTeX, for notes""",
+    "init": """
+  nngrad init 4 6 1 -o new.yaml                # a random 4-6-1 ReLU net
+  nngrad init 784 32 10 --loss cross_entropy --batch 8 -o mnist.npz
+  nngrad init 3 5 2 --batchnorm --dropout 0.8 --l2 0.01 -o course.yaml
+  nngrad init 4 6 1 --seed 1 -o new.yaml --force   # replace new.yaml
+  nngrad init --list-samples                   # the bundled samples
+  nngrad init --sample mazur -o mazur.yaml     # a copy of one, to edit""",
+    "convert": """
+  nngrad convert net.yaml net.npz           # YAML to NPZ, losslessly
+  nngrad convert net.npz back.yaml          # and back: the same results
+  nngrad convert sample:mazur -             # a bundled sample, on stdout
+  nngrad convert back.yaml net.npz --force  # replace net.npz""",
+    "step": """
+  nngrad step net.yaml --lr 0.1 -o stepped.yaml       # one step
+  nngrad step net.yaml --lr 0.1 --steps 100 -o trained.yaml --history loss.csv
+  nngrad step trained.yaml --lr 0.1 --steps 100 --in-place   # 100 more
+  nngrad step sample:mazur --lr 0.5 --update weights -o mazur_1.yaml""",
+}
+SUMMARIES = {  # at most 65 characters: the list of commands of an 80-column help
+    "run": "Run a spec forward and backward: every Z, A, dA, dZ, dW, dB.",
+    "check": "Check nngrad's gradients against finite differences.",
+    "compare": "Compare your gradients with nngrad's, and say what is wrong.",
+    "explain": "Explain every layer's chain rule, each factor with its shape.",
+    "init": "Write a new random spec, or copy a bundled sample.",
+    "convert": "Convert a spec from YAML to NPZ or back, losslessly.",
+    "step": "Run gradient descent on a spec; write the updated spec.",
+}
+FILE_PARAMS = {"spec", "spec_path", "mine", "source", "output", "config_path", "history"}
 
 
 class _LazyCommands(click.Group):
     """A group whose commands' modules are imported only when a command is asked for, so that
-    ``nngrad run`` does not pay for ``explain``'s imports."""
+    ``nngrad run`` does not pay for ``explain``'s imports. Each command gets its examples and
+    summary here, and its file arguments complete file names (``options.FILE``)."""
 
     MODULES = {"run": "run", "check": "verify", "compare": "verify", "explain": "explain",
                "init": "author", "convert": "author", "step": "author"}
@@ -46,7 +99,55 @@ class _LazyCommands(click.Group):
             import importlib
 
             importlib.import_module(f"{__package__}.{self.MODULES[name]}")
-        return super().get_command(ctx, name)
+        command = super().get_command(ctx, name)
+        if command is not None and name in COMMAND_EXAMPLES:
+            from .options import FILE
+
+            command.epilog = "\b\nExamples:" + COMMAND_EXAMPLES[name]
+            command.short_help = SUMMARIES[name]
+            for param in command.params:
+                if param.name in FILE_PARAMS and param.type is click.STRING:
+                    param.type = FILE
+        return command
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:  # bare nngrad: the help, exit 0 (as git's)
+            click.echo(ctx.get_help())
+            ctx.exit()
+        return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = click.utils.make_str(args[0])
+        if not name.startswith("-") and not ctx.resilient_parsing and \
+                self.get_command(ctx, name) is None:
+            import difflib
+
+            near = difflib.get_close_matches(name, self.list_commands(ctx))
+            hint = f" Did you mean {near[0]!r}?" if len(near) == 1 else \
+                f" (Possible commands: {', '.join(map(repr, near))})" if near else ""
+            raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
+    def _main_shell_completion(self, ctx_args, prog_name: str, complete_var=None) -> None:
+        """click's, with the script or the completions written as text (click writes bytes,
+        which the guarded standard output refuses)."""
+        import os
+
+        var = complete_var or f"_{prog_name.replace('-', '_').replace('.', '_')}_COMPLETE".upper()
+        shell, _, instruction = os.environ.get(var, "").partition("_")
+        if not shell:
+            return
+        import sys
+
+        from click.shell_completion import get_completion_class
+
+        complete = get_completion_class(shell)
+        if complete is None or instruction not in ("source", "complete"):
+            sys.exit(1)
+        comp = complete(self, ctx_args, prog_name, var)
+        sys.stdout.write(comp.source() if instruction == "source" else comp.complete() + "\n")
+        sys.stdout.flush()
+        sys.exit(0)
 
 
 @click.group(cls=_LazyCommands, context_settings={"help_option_names": ["-h", "--help"]},
@@ -57,11 +158,21 @@ def cli(debug: bool) -> None:
     """Gradients of small fully-connected networks, computed and explained.
 
     Reads a network spec (YAML or NPZ: X, T, layers with W, b and an activation, a loss),
-    runs it forward and backward, checks and explains the gradients.
+    runs it forward and backward, checks and explains the gradients. A SPEC may also be
+    sample:NAME, a bundled sample (nngrad init --list-samples lists them).
+
+    'nngrad COMMAND --help' shows a command's options and examples. Tab completion for bash:
+    eval "$(_NNGRAD_COMPLETE=bash_source nngrad)" (zsh_source, fish_source: see the README).
     """
 
 
 def spec_source(spec: str | None) -> tuple[str, str]:
+    """The path to read for a SPEC argument, and its name in messages: ``-`` is standard input,
+    ``sample:NAME`` a bundled sample, None the bundled example."""
+    if spec is not None and spec.startswith(SAMPLE):
+        from ..settings import sample
+
+        return str(sample(spec[len(SAMPLE):])), spec
     if spec is not None:
         return spec, ("<stdin>" if spec == "-" else spec)
     from ..settings import bundled
@@ -104,14 +215,16 @@ def check_outputs(outputs: dict, inputs: tuple = ()) -> dict:
     """Every output path checked before any work (``atomic.check_outputs``)."""
     from ..files.atomic import check_outputs as check
 
-    return check(outputs, inputs)
+    return check(outputs, tuple(spec_source(str(s))[0] if s else s for s in inputs))
 
 
 def stdout_console():
-    """A rich console on standard output (``streams.GuardedStream``: its faults reach main())."""
-    from rich.console import Console
+    """A rich console on standard output by ``streams.console``'s rules: piped with COLUMNS
+    unset it never wraps, NO_COLOR leaves no style, no line ends in spaces. It writes through
+    ``streams.GuardedStream``, whose faults reach main()."""
+    from .streams import console
 
-    return Console(highlight=False)
+    return console()
 
 
 def error_line(message: str) -> None:

@@ -1,6 +1,6 @@
 """``nngrad init``, ``convert`` and ``step``: make specs, move them between YAML and NPZ, and
-watch gradient descent work. Every file is written atomically, and never over its own input
-unless ``--in-place`` is given."""
+watch gradient descent work. Every file is written atomically, never over its own input
+unless ``--in-place`` is given, and never over an existing file unless ``--force`` is."""
 
 from __future__ import annotations
 
@@ -9,23 +9,45 @@ import click
 from .. import __version__
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import LOSSES
-from .app import check_outputs, cli, read_limits, settings_from, spec_source
+from .app import SAMPLE, check_outputs, cli, given, read_limits, settings_from, spec_source
 from ..numerics.regularization import FORMS
-from .options import NON_NEGATIVE, POSITIVE, SEEDS, Finite, guard_memory
+from .options import FILE, NON_NEGATIVE, POSITIVE, SEEDS, Finite, guard_memory
 
 
 BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text or bytes, at once
 
 
+FORCE = click.option("--force", is_flag=True, help="Replace OUT if it exists (else refused).")
+
+
+def refuse_existing(outputs: dict, force: bool) -> None:
+    """OutputError for the first output (``{option: path}``) that exists, unless ``force``: an
+    existing file may be a hand-written spec."""
+    import os
+
+    from ..errors import OutputError
+
+    for path in outputs.values():
+        if not force and path not in (None, "-") and os.path.lexists(path):
+            raise OutputError("exists already; give --force to replace it", file=path)
+
+
 @cli.command("init")
-@click.argument("widths", nargs=-1, required=True, type=click.IntRange(min=1), metavar="N0 N1 ... NL")
-@click.option("-o", "--output", default="-", show_default=True, metavar="OUT",
+@click.argument("widths", nargs=-1, type=click.IntRange(min=1), metavar="[N0 N1 ... NL]")
+@click.option("-o", "--output", default="-", show_default=True, metavar="OUT", type=FILE,
               help="OUT.yaml, OUT.yml or OUT.npz; - writes YAML to standard output.")
-@click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), default="relu",
-              show_default=True, help="The hidden layers' activation.")
+@click.option("--sample", metavar="NAME", shell_complete=lambda ctx, param, incomplete: [
+                  n for n in (*_sample_names(), "list") if n.startswith(incomplete)],
+              help="Write a copy of the bundled sample NAME instead (comments kept; OUT.npz "
+                   "converts it). --sample list lists them.")
+@click.option("--list-samples", is_flag=True,
+              help="List the bundled samples, each with its short name and what it is.")
+@FORCE
+@click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), default="relu", metavar="NAME",
+              show_default=True, help=f"The hidden layers' activation: {', '.join(sorted(ACTIVATIONS))}.")
 @click.option("--output-activation", type=click.Choice(sorted(ACTIVATIONS)), default=None,
-              help="The output layer's: by default softmax for cross_entropy, sigmoid for bce, "
-                   "identity otherwise.")
+              metavar="NAME", help="The output layer's: by default softmax for cross_entropy, "
+                                   "sigmoid for bce, identity otherwise.")
 @click.option("--loss", type=click.Choice(list(LOSSES)), default="mse", show_default=True)
 @click.option("--layout", type=click.Choice(["rows", "columns"]), default="rows", show_default=True)
 @click.option("--batch", type=click.IntRange(min=1), default=4, show_default=True,
@@ -48,20 +70,26 @@ BYTES_PER_NUMBER = {"yaml": 64, "npz": 24}  # init's arrays, and the file's text
 @click.option("--dropout-seed", type=SEEDS, default=None, metavar="N",
               help="The seed each dropout mask is drawn from (default: --seed).")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
-def init(widths, output, activation, output_activation, loss, layout, batch, seed, init_name,
-         dtype, l2, l2_form, batchnorm, layernorm, dropout, dropout_seed, config_path) -> int:
-    """Write a new random spec with layer widths N0 N1 ... NL (at least two).
+def init(widths, output, sample, list_samples, force, activation, output_activation, loss, layout,
+         batch, seed, init_name, dtype, l2, l2_form, batchnorm, layernorm, dropout, dropout_seed,
+         config_path) -> int:
+    """Write a new random spec with layer widths N0 N1 ... NL (at least two), or with --sample
+    a copy of a bundled sample.
 
     The output layer and the targets fit the loss: a softmax and one-hot T for cross_entropy,
     a sigmoid and 0/1 T for bce, class labels for svm, -1/+1 T for hinge, identity and N(0, 1)
-    T otherwise. Biases are zeros.
+    T otherwise. Biases are zeros. An existing OUT is not replaced unless --force is given.
     """
     from ..specs.generate import describe, misfit, output_for, random_spec
     from ..specs.write import spec_format, write_spec
 
+    if list_samples or sample == "list":
+        return _samples(click.get_current_context(), widths)
+    if sample is not None:
+        return _copy_sample(click.get_current_context(), sample, widths, output, force, config_path)
     if len(widths) < 2:
-        raise click.BadParameter("give at least two widths: the inputs N0 and the outputs NL",
-                                 param_hint="'N0 N1 ... NL'")
+        raise click.BadParameter("give at least two widths: the inputs N0 and the outputs NL "
+                                 "(or --sample NAME)", param_hint="'N0 N1 ... NL'")
     if l2_form is not None and l2 is None:
         raise click.BadParameter("needs --l2 LAMBDA, the penalty's strength", param_hint="'--l2-form'")
     if l2 is not None:
@@ -83,6 +111,7 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
                                  "takes no norm or dropout", param_hint=f"'{option}'")
     dropout_seed = seed if dropout_seed is None else dropout_seed
     check_outputs({"-o": output})
+    refuse_existing({"-o": output}, force)
     fmt = spec_format(output)
     output_activation = output_activation or output_for(loss)
     problem = misfit(loss, output_activation)
@@ -108,21 +137,69 @@ def init(widths, output, activation, output_activation, loss, layout, batch, see
     return 0
 
 
+def _sample_names() -> list:
+    from ..settings import samples
+
+    return list(samples())
+
+
+def _samples(ctx, widths) -> int:
+    """The bundled samples on standard output: short name, then the file's first comment line."""
+    from ..settings import samples
+
+    if widths or any(given(ctx, n) for n in ctx.params if n not in ("widths", "list_samples",
+                                                                    "sample")):
+        raise click.UsageError("--list-samples takes no widths or other options")
+    found = samples()
+    width = max(map(len, found), default=0) + 3
+    for name, path in found.items():
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        about = first.lstrip("# ").split(": ", 1)[-1] if first.startswith("# Sample") else ""
+        click.echo(f"{name:<{width}}{about.rstrip('.')}".rstrip())
+    return 0
+
+
+def _copy_sample(ctx, name, widths, output, force, config_path) -> int:
+    """The bundled sample ``name`` written to ``output``: its YAML byte for byte, or as NPZ."""
+    from ..specs.write import spec_format, write_spec, write_text_or_bytes
+
+    extra = [f"--{n.replace('_', '-')}" for n in ctx.params
+             if n not in ("widths", "sample", "output", "force", "config_path") and given(ctx, n)]
+    if widths or extra:
+        raise click.UsageError(f"--sample copies a bundled spec as it is: give no "
+                               f"{'widths' if widths else extra[0]} with it")
+    path, title = spec_source(SAMPLE + name.removeprefix(SAMPLE))
+    check_outputs({"-o": output})
+    refuse_existing({"-o": output}, force)
+    if spec_format(output) == "yaml":
+        with open(path, encoding="utf-8", newline="") as f:
+            write_text_or_bytes(output, f.read())
+    else:
+        from ..specs.specfile import read_spec
+
+        loaded = read_spec(path, name=title, **read_limits(settings_from(config_path)))
+        write_spec(loaded.spec, output, [f"Converted by nngrad {__version__} from {title}"])
+    return 0
+
+
 @cli.command("convert")
-@click.argument("source", metavar="IN")
-@click.argument("output", metavar="OUT")
+@click.argument("source", metavar="IN", type=FILE)
+@click.argument("output", metavar="OUT", type=FILE)
+@FORCE
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
-def convert(source, output, config_path) -> int:
+def convert(source, output, force, config_path) -> int:
     """Convert the spec IN (YAML or NPZ) to OUT, whose extension (.yaml, .yml, .npz) picks the
     format; OUT - writes YAML to standard output.
 
     Both files give identical results, bit for bit: YAML numbers are written with every digit
-    a float64 needs, and NPZ arrays in the spec's dtype.
+    a float64 needs, and NPZ arrays in the spec's dtype. IN may be sample:NAME, a bundled
+    sample. An existing OUT is not replaced unless --force is given.
     """
     from ..specs.specfile import read_spec
     from ..specs.write import spec_format, write_spec
 
     check_outputs({"OUT": output}, (source,))
+    refuse_existing({"OUT": output}, force)
     spec_format(output)
     path, title = spec_source(source)
     loaded = read_spec(path, name=title, **read_limits(settings_from(config_path)))
@@ -131,26 +208,29 @@ def convert(source, output, config_path) -> int:
 
 
 @cli.command("step")
-@click.argument("spec_path", metavar="SPEC")
+@click.argument("spec_path", metavar="SPEC", type=FILE)
 @click.option("--lr", type=POSITIVE, required=True, help="The learning rate.")
 @click.option("--steps", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("-o", "--output", metavar="OUT", help="Where to write the updated spec, in SPEC's "
-              "format; - writes a YAML spec to standard output.")
+@click.option("-o", "--output", metavar="OUT", type=FILE, help="Where to write the updated spec, "
+              "in SPEC's format; - writes a YAML spec to standard output.")
 @click.option("--in-place", is_flag=True, help="Write the updated spec over SPEC.")
+@click.option("--force", is_flag=True, help="Replace OUT and CSV if they exist (else refused).")
 @click.option("--momentum", type=Finite(min=0, max=1, max_open=True), default=0.0,
               show_default=True, help="v = momentum v + g; p = p - lr v.")
 @click.option("--update", type=click.Choice(["all", "weights"]), default="all", show_default=True,
               help="Update every W, b, gamma and beta, or only the weights.")
-@click.option("--history", metavar="CSV", help="Write the loss curve: step,loss for steps 0..N.")
+@click.option("--history", metavar="CSV", type=FILE,
+              help="Write the loss curve: step,loss for steps 0..N.")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
-def step(spec_path, lr, steps, output, in_place, momentum, update, history, config_path) -> int:
+def step(spec_path, lr, steps, output, in_place, force, momentum, update, history,
+         config_path) -> int:
     """Run N steps of full-batch gradient descent on SPEC and write the updated spec.
 
     The loss before and after each step is printed on standard error. A YAML spec keeps
     its comments and layout: only the numbers of W, b, gamma and beta change (a dropout's
     mask or seed stays). Every output is checked before the first step, and written all or
-    none. Exit status: 0 done, 1 a loss or parameter stopped being finite (nothing is
-    written), 2 bad input.
+    none; an existing OUT or CSV is not replaced unless --force is given. Exit status: 0
+    done, 1 a loss or parameter stopped being finite (nothing is written), 2 bad input.
     """
     from .steps import run_steps
 
@@ -160,10 +240,16 @@ def step(spec_path, lr, steps, output, in_place, momentum, update, history, conf
         raise click.UsageError("give -o OUT for the updated spec (or --in-place to overwrite SPEC)")
     if in_place and spec_path == "-":
         raise click.UsageError("--in-place needs a SPEC file, not standard input")
+    if in_place and spec_path.startswith(SAMPLE):
+        raise click.UsageError(f"--in-place needs a SPEC file of your own, not a bundled sample: "
+                               f"copy it first (nngrad init --sample {spec_path[len(SAMPLE):]} "
+                               "-o net.yaml)")
     if in_place:
         check_outputs({"--in-place": spec_path, "--history": history})
+        refuse_existing({"--history": history}, force)
     else:
         check_outputs({"-o": output, "--history": history}, (spec_path,))
+        refuse_existing({"-o": output, "--history": history}, force)
     return run_steps(spec_path, lr=lr, steps=steps, output=spec_path if in_place else output,
                      in_place=in_place, momentum=momentum, update=update, history=history,
                      settings=settings_from(config_path))

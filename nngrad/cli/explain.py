@@ -27,7 +27,8 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     The equations are written in SPEC's own layout (rows: Z = A_prev · W + b; columns:
     Z = W · A_prev + b), from the loss back to the input. When SPEC's shapes do not fit,
     the equations up to the one that fails are shown on standard error, with the shape that
-    was needed, and the exit status is 2. Without SPEC, a bundled example is explained.
+    was needed, and the exit status is 2 (with --format json, they are in the error's JSON
+    document on standard output). Without SPEC, a bundled example is explained.
     With --values, a value that is not finite gives exit status 1, as for run.
     """
     from ..numerics.passes import run as run_network
@@ -41,7 +42,11 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     try:
         net = load(path, name=title, build=network_or_walk, **read_limits(settings))
     except SpecError as e:
-        if e.context is not None:
+        if e.context is not None and fmt == "json":  # exits.main writes it with the error
+            from ..render.explain_docs import walk_document
+
+            e.document = walk_document(e.context)
+        elif e.context is not None:
             from ..render.explain_text import render_walk
 
             render_walk(e.context, _stderr_console())
@@ -49,7 +54,7 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     if layer is not None and layer > len(net.layers):
         raise click.BadParameter(f"{title} has {len(net.layers)} layers; L must be 1 to "
                                  f"{len(net.layers)}", param_hint="'--layer'")
-    if values:
+    if values or fmt == "json":  # JSON gives the loss value
         guard_run_memory(net, settings, title)
     ex = explain_network(net)
     res = run_network(net, input_grad=True) if values else None
@@ -69,11 +74,12 @@ def explain(spec, layer, values, fmt, config_path) -> int:
         from ..render.jsondoc import to_json
         from ..render.explain_docs import explanation_document
 
-        sys.stdout.write(to_json(explanation_document(ex, layer=layer, env=env)) + "\n")
+        doc = explanation_document(ex, layer=layer, env=env, spec=title, net=net, res=res)
+        sys.stdout.write(to_json(doc) + "\n")
     return 0 if res is None else report_nonfinite(res, title)
 
 
 def _stderr_console():
-    from rich.console import Console
+    from .streams import console
 
-    return Console(stderr=True, highlight=False)
+    return console(stderr=True)  # NO_COLOR and no trailing spaces, as every console

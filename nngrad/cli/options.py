@@ -24,6 +24,30 @@ class Finite(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+class FilePath(click.Path):
+    """A file argument or option: a shell completes file names for it (and ``sample:`` names).
+    Nothing is checked here; the loaders and ``check_outputs`` say what is wrong with a file."""
+
+    name = "file"
+
+    def __init__(self):
+        super().__init__(dir_okay=False, allow_dash=True)
+
+    def convert(self, value, param, ctx):
+        return click.STRING.convert(value, param, ctx)
+
+    def shell_complete(self, ctx, param, incomplete):
+        if incomplete.startswith("sample:"):
+            from click.shell_completion import CompletionItem
+
+            from ..settings import samples
+
+            return [CompletionItem(f"sample:{name}") for name in samples()
+                    if f"sample:{name}".startswith(incomplete)]
+        return super().shell_complete(ctx, param, incomplete)
+
+
+FILE = FilePath()
 POSITIVE = Finite(min=0, min_open=True)
 NON_NEGATIVE = Finite(min=0)
 EPS = Finite(*RANGES[("check", "eps")])  # an option's range is its setting's

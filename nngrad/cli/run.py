@@ -7,15 +7,28 @@ import sys
 import click
 
 from ..errors import place_name
+from ..settings import RANGES
 from .app import (EXAMPLES, EXIT_NONFINITE, check_outputs, cli, error_line, given,
                   guard_run_memory, read_limits, settings_from, spec_source, stdout_console)
+from .options import FILE
 
 
 @cli.command(epilog=EXAMPLES)
-@click.argument("spec", required=False, metavar="[SPEC]")
+@click.argument("spec", required=False, metavar="[SPEC]", type=FILE)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for programs.")
-@click.option("-o", "--output", metavar="OUT", help="Write the results to OUT (.npz or .json).")
+@click.option("-o", "--output", metavar="OUT",
+              help="Write the results to OUT (.npz or .json); - writes the JSON document to "
+                   "standard output, as --format json does.")
+@click.option("--only", metavar="NAMES",
+              help="Only these results, comma-separated (--only dW1,dB1): in the table, the JSON "
+                   "and OUT alike. The loss is always given.")
+@click.option("--precision", type=click.IntRange(*RANGES[("display", "precision")]), metavar="N",
+              help="Digits after the decimal point in the table (display.precision).")
+@click.option("--full", is_flag=True,
+              help="Print every entry in the table; by default an array of more than "
+                   "display.threshold entries is summarised with ... and a line of its min, max, "
+                   "norm and share of zeros.")
 @click.option("--keep", type=click.Choice(["all", "grads"]), default="all", show_default=True,
               help="grads: keep only dW, dB and the loss, letting forward arrays go early.")
 @click.option("--batch-chunk", type=click.IntRange(min=1), metavar="N",
@@ -24,8 +37,9 @@ from .app import (EXAMPLES, EXIT_NONFINITE, check_outputs, cli, error_line, give
               help="Also dA0 = dLoss/dX, the gradient with respect to the input, in X's shape.")
 @click.option("--config", "config_path", metavar="FILE",
               help="Settings to lay over configs/default.yaml (display precision, ...).")
-def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: int | None,
-        input_grad: bool, config_path: str | None) -> int:
+def run(spec: str | None, fmt: str, output: str | None, only: str | None, precision: int | None,
+        full: bool, keep: str, batch_chunk: int | None, input_grad: bool,
+        config_path: str | None) -> int:
     """Run SPEC forward and backward; print every Z, A, dA, dZ, dW, dB and the loss.
 
     SPEC is a YAML or NPZ file, or - for standard input. Without SPEC, a bundled
@@ -35,20 +49,29 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
     from ..numerics.passes import run as run_network
     from ..specs.read import load
 
+    ctx = click.get_current_context()
     if batch_chunk is not None and keep != "grads":
         raise click.UsageError("--batch-chunk needs --keep grads")
+    wanted = only_names(only)
+    if output == "-":  # the JSON document on standard output
+        if given(ctx, "fmt") and fmt != "json":
+            raise click.UsageError("-o - writes the JSON document to standard output, where "
+                                   f"--format {fmt} would print too; give -o a file")
+        output, fmt = None, "json"
     if output is not None:
-        from ..render.files import output_format, save_result
+        from ..render.files import output_format
 
         check_outputs({"-o": output}, (spec,))
         output_format(output)
-    printing = output is None or given(click.get_current_context(), "fmt")
+    printing = output is None or given(ctx, "fmt")
     # the settings file is read only when it is needed (a table, or --config): start-up time
     settings = settings_from(config_path) if config_path or (printing and fmt == "table") else None
     path, title = spec_source(spec)
     net = load(path, name=title, **read_limits(settings))
     guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk)
     res = run_network(net, keep=keep, batch_chunk=batch_chunk, input_grad=input_grad)
+    if wanted is not None:
+        check_only(wanted, res, keep)
     if any(layer.stages for layer in net.layers):
         from ..render.table import one_entry_norms
 
@@ -60,21 +83,55 @@ def run(spec: str | None, fmt: str, output: str | None, keep: str, batch_chunk: 
         for warning in warnings:
             click.echo(f"nngrad: warning: {title}: {warning}", err=True)
     if output is not None:
-        save_result(res, output)
+        from ..render.files import save_result
+
+        save_result(res, output, spec=title, names=wanted)
     if printing:
-        print_result(res, fmt, title, settings, net.layers)
+        display = dict(settings["display"]) if settings else {}
+        if precision is not None:
+            display["precision"] = precision
+        if full:
+            display["threshold"] = sys.maxsize
+        print_result(res, fmt, title, display, net.layers, only=wanted)
     return report_nonfinite(res, title)
 
 
-def print_result(res, fmt: str, title: str, settings: dict | None, layers=()) -> None:
+def only_names(only: str | None) -> list[str] | None:
+    """The names of ``--only``, in the order given (None: every result)."""
+    if only is None:
+        return None
+    names = list(dict.fromkeys(n.strip() for n in only.split(",") if n.strip()))
+    if not names:
+        raise click.BadParameter("give one or more result names, comma-separated, as dW1,dB1",
+                                 param_hint="'--only'")
+    return names
+
+
+def check_only(names: list[str], res, keep: str) -> None:
+    """A usage error for the first of ``names`` that is not a result of ``res``."""
+    import difflib
+
+    for name in names:
+        if name in res:
+            continue
+        near = [n for n in res if n.lower() == name.lower()] or \
+            difflib.get_close_matches(name, list(res), n=1)
+        hint = f"; did you mean {near[0]}?" if near else f"; the results are {', '.join(res)}"
+        why = " (--keep grads keeps only the gradients)" if keep == "grads" else ""
+        raise click.BadParameter(f"no result is named {name!r}{why}{hint}", param_hint="'--only'")
+
+
+def print_result(res, fmt: str, title: str, display: dict, layers=(), only=None) -> None:
+    """``res`` as the JSON document or as tables (``display``: the table's settings), of the
+    names in ``only`` alone if given."""
     if fmt == "json":
         from ..render.jsondoc import result_document, to_json
 
-        sys.stdout.write(to_json(result_document(res)) + "\n")
+        sys.stdout.write(to_json(result_document(res, spec=title, names=only)) + "\n")
         return
     from ..render.table import render_table
 
-    render_table(res, stdout_console(), title=title, layers=layers, **settings["display"])
+    render_table(res, stdout_console(), title=title, layers=layers, only=only, **display)
 
 
 def report_nonfinite(res, title: str) -> int:

@@ -33,16 +33,16 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
     every = max(1, steps // EVERY_STEP_UP_TO)
     losses = []
     try:
-        with _progress(steps) as (advance, say):
+        with _progress(steps) as bar:
             for k, loss, net in descend(loaded.network, lr, steps, momentum=momentum, update=update):
                 losses.append(loss)
                 if not math.isfinite(loss):
                     raise NonFiniteError(f"the loss is {loss} after step {k}")
                 if k == 0:
-                    say(f"step 0: loss {loss:.10g}")
+                    bar.say(f"step 0: loss {loss:.10g}")
                 elif steps <= EVERY_STEP_UP_TO or k % every == 0 or k == steps:
-                    say(f"step {k}: loss {losses[-2]:.10g} -> {loss:.10g}")
-                advance()
+                    bar.say(f"step {k}: loss {losses[-2]:.10g} -> {loss:.10g}")
+                bar.update(k + 1)
     except NonFiniteError as e:
         raise NonFiniteError(f"{e.message} (is the learning rate {lr:g} too large?); nothing was "
                              "written", file=title) from None
@@ -64,33 +64,13 @@ def _write(outputs: list) -> None:
             write_text_or_bytes(path, data)
 
 
-class _progress:
-    """``(advance, say)``: a rich progress bar on standard error for long runs on a terminal,
-    with ``say``'s lines printed above it; else ``say`` is a plain line on standard error."""
+def _progress(steps: int):
+    """A bar on standard error for a run of more than ``EVERY_STEP_UP_TO`` steps on a terminal;
+    its ``say`` prints each loss line above the bar, through the bar's own console."""
+    from .progress import ProgressBar
 
-    def __init__(self, steps: int):
-        self.steps = steps
-        self.bar = None
-
-    def __enter__(self):
-        plain = (lambda: None), (lambda line: click.echo(line, err=True))
-        if self.steps <= EVERY_STEP_UP_TO:
-            return plain
-        from rich.console import Console
-        from rich.progress import Progress
-
-        console = Console(stderr=True, highlight=False)
-        if not console.is_terminal:
-            return plain
-        self.bar = Progress(console=console, transient=True)
-        self.bar.start()
-        task = self.bar.add_task("descending", total=self.steps + 1)
-        return (lambda: self.bar.advance(task)), (lambda line: self.bar.console.print(line))
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.stop()
-        return False
+    return ProgressBar("descending", total=steps + 1,
+                       delay=0.0 if steps > EVERY_STEP_UP_TO else math.inf)
 
 
 def _updated(loaded, net, update: str, title: str, limits: dict):

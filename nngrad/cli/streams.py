@@ -14,12 +14,18 @@ a ``GuardedStream``:
 
 ``sys.stderr`` becomes a quiet ``GuardedStream``: what it cannot write is dropped, so that a
 full or closed standard error never changes an outcome.
+
+``console`` makes the rich consoles the commands print with, by one set of rules: a stream that
+is not a terminal, with COLUMNS unset, is never hard-wrapped (a matrix row or a diagnosis stays
+one line, for grep); ``NO_COLOR`` (set and not empty) turns off every style, bold and dim too
+(no-color.org); and no line ends in spaces (``TrimmedLines``), on a terminal or not.
 """
 
 from __future__ import annotations
 
 import codecs
 import os
+import re
 import sys
 
 from ..errors import OutputError
@@ -112,6 +118,87 @@ class GuardedStream:
         if self._quiet:
             return count
         raise self._failure from None
+
+
+NO_WRAP = 1 << 20  # the width of a console that must not wrap: wider than any line it prints
+
+
+def console(*, stderr: bool = False):
+    """A rich console on standard output (or error) by the module's rules."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=TrimmedLines(stream), width=console_width(stream), highlight=False,
+                   stderr=stderr, **({"color_system": None} if no_color() else {}))
+
+
+def no_color() -> bool:
+    """NO_COLOR is set and not empty: no styling at all."""
+    return os.environ.get("NO_COLOR", "") != ""
+
+
+def console_width(stream) -> int | None:
+    """COLUMNS if it is set; else a terminal's own width (None: rich's guess), or ``NO_WRAP``
+    when ``stream`` is not a terminal."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        if not stream.isatty():
+            return NO_WRAP
+        return os.get_terminal_size(stream.fileno()).columns or None
+    except (AttributeError, OSError, ValueError):
+        return NO_WRAP
+
+
+_STYLE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class TrimmedLines:
+    """A text stream that passes on what it is given to ``stream``, less the spaces that end a
+    line (the escape codes among them kept). Spaces that end a write are held until the next
+    write shows whether a line ends there."""
+
+    def __init__(self, stream):
+        self._stream, self._held = stream, ""
+
+    def write(self, text: str) -> int:
+        *lines, last = (self._held + text).split("\n")
+        cut = _trailing(last)
+        self._held = _STYLE.sub("", last[cut:])
+        out = "\n".join([_trimmed(line) for line in lines] + [_trimmed(last, cut)])
+        if out:
+            self._stream.write(out)
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _trailing(line: str) -> int:
+    """Where the run of spaces and escape codes that ends ``line`` begins."""
+    i = len(line)
+    while i:
+        if line[i - 1] in " \t":
+            i -= 1
+            continue
+        start = line.rfind("\x1b[", 0, i) if line[i - 1] == "m" else -1
+        if start < 0 or not _STYLE.fullmatch(line, start, i):
+            break
+        i = start
+    return i
+
+
+def _trimmed(line: str, cut: int | None = None) -> str:
+    """``line`` less its ending spaces, their escape codes kept."""
+    cut = _trailing(line) if cut is None else cut
+    return line[:cut] + "".join(_STYLE.findall(line, cut))
 
 
 def _write_all(buffer, data: bytes) -> int:

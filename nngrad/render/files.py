@@ -22,13 +22,15 @@ def output_format(path) -> str:
     return ext
 
 
-def save_result(res, path) -> None:
-    """Write ``res`` to ``path``, its format chosen by the extension; exactly ``path`` is written."""
+def save_result(res, path, *, spec: str | None = None, command: str = "run", names=None) -> None:
+    """Write ``res`` (of the ``names`` alone if given) to ``path``, its format chosen by the
+    extension; exactly ``path`` is written. A ``.json`` file holds ``result_document``."""
     if output_format(path) == ".json":
         with atomic_write(path, "w") as f:
-            f.write(to_json(result_document(res)) + "\n")
+            f.write(to_json(result_document(res, spec=spec, command=command, names=names)) + "\n")
     else:
+        tensors = {n: a for n, a in res.items() if names is None or n in names}
         with atomic_write(path, "wb") as f:
-            np.savez(f, **res.tensors, loss=np.asarray(res.loss, dtype=res.dtype),
+            np.savez(f, **tensors, loss=np.asarray(res.loss, dtype=res.dtype),
                      **({"loss_data": np.asarray(res.loss_data, dtype=res.dtype),
                          "penalty": np.asarray(res.penalty, dtype=res.dtype)} if res.penalty else {}))

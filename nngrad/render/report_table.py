@@ -1,12 +1,13 @@
 """Human output of ``check`` and ``compare``: a table per tensor, worst entries, diagnoses.
 
 Every cell and line is a rich ``Text``, never markup, so that no name, number or message is
-read as a tag.
+read as a tag; no line ends in spaces.
 """
 
 from __future__ import annotations
 
 from ..verify.report import AGREEING, WRONG_SHAPE, band
+from .table import print_trimmed
 
 
 def _err(x) -> str:
@@ -45,7 +46,7 @@ def render_report(report, console, *, title: str = "") -> None:
             (f"{t.shape}, expected {t.expected_shape}" if t.status == WRONG_SHAPE else "")
         table.add_row(Text(name), Text(t.status, style=style), Text(_err(t.max_abs_err)),
                       Text(_err(t.max_rel_err)), Text(last))
-    console.print(table)
+    print_trimmed(console, table)
 
     if report.worst:
         worst = Table(title="worst entries", title_justify="left", box=box.SIMPLE_HEAD,
@@ -56,7 +57,7 @@ def render_report(report, console, *, title: str = "") -> None:
             where = f"{name} direction {index[0]}" if s["mode"] == "fast" else \
                 f"{name}[{', '.join(map(str, index))}]"
             worst.add_row(Text(where), Text(f"{a:.10g}"), Text(f"{n:.10g}"), Text(_err(rel)))
-        console.print(worst)
+        print_trimmed(console, worst)
     for line in report.skipped:
         console.print(Text(line, style="yellow"))
     for d in report.diagnoses:

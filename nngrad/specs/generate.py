@@ -31,9 +31,35 @@ def misfit(loss: str, output: str) -> str | None:
     return f"{loss} needs a {' or '.join(fits)} output layer, not {output}"
 
 
+_POW10 = np.array([float(f"1e{i}") for i in range(23)])  # exact in float64
+_NEAR_TIE = 1e-6  # a scaled value this near .5 may round either way: left to the string
+
+
 def round4(a: np.ndarray) -> np.ndarray:
-    """``a`` rounded to 4 significant digits (as its YAML shows it)."""
-    return np.char.mod("%.4g", a).astype(np.float64)
+    """``a`` rounded to 4 significant digits, each entry ``float("%.4g" % x)`` (as its YAML shows it).
+
+    x scaled by an exact 10^k into [1000, 10000) and rounded gives the 4-digit mantissa M; M and
+    10^k exact, one division (or product) gives the float nearest M / 10^k, as the string's
+    reading does. Entries this cannot settle (a scaled value within _NEAR_TIE of a tie, a scale
+    past 10^22, zeros and non-finite values) go through the string.
+    """
+    x = np.asarray(a, dtype=np.float64)
+    ax = np.abs(x)
+    fine = np.isfinite(x) & (ax > 0)
+    k = 3 - np.floor(np.log10(np.where(fine, ax, 1.0))).astype(np.int64)
+    fine &= np.abs(k) <= 22
+    k = np.where(fine, k, 3)
+    up = k >= 0
+    power = _POW10[np.abs(k)]
+    safe = np.where(fine, x, 1.0)
+    y = np.where(up, safe * power, safe / power)
+    ay = np.abs(y)
+    fine &= (ay >= 1000) & (ay < 10000) & (np.abs(ay - np.floor(ay) - 0.5) > _NEAR_TIE)
+    m = np.rint(y)
+    out = np.where(up, m / power, m * power)
+    if not fine.all():
+        out[~fine] = np.char.mod("%.4g", x[~fine]).astype(np.float64)
+    return out
 
 
 def random_spec(widths, *, activation: str = "relu", output: str | None = None, loss: str = "mse",

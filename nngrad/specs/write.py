@@ -6,7 +6,8 @@ None where omitted, the activation as written), ``loss`` (a name, or a mapping w
 number as the shortest text that reads back to the same float64, so a round trip loses nothing.
 NPZ follows the contract's layout (X, T, W1.., b1.., activations, loss, layout, reduction, dtype),
 with a layer's stages as ``norm{l}`` (batchnorm or layernorm), ``gamma{l}``, ``beta{l}``, ``eps{l}``,
-``keep{l}``, ``mask{l}`` or ``seed{l}``, and ``inverted{l}``.
+``keep{l}``, ``mask{l}`` or ``seed{l}``, and ``inverted{l}``. ``save`` (``nngrad.save``) writes a
+validated ``Network`` through the same writer, as the spec ``spec_of`` gives.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import numpy as np
 
 from ..files.atomic import atomic_write
-from ..errors import NngradError
+from ..errors import NngradError, OutputError
 from ..numerics.stages import ARRAYS, ORDER
 
 YAML_EXTENSIONS = (".yaml", ".yml")
@@ -31,7 +32,7 @@ def spec_format(path: str) -> str:
         return "yaml"
     ext = os.path.splitext(path)[1].lower()
     if ext not in SPEC_EXTENSIONS:
-        raise NngradError(f"cannot tell the spec format from the extension {ext or '(none)'!r}; "
+        raise OutputError(f"cannot tell the spec format from the extension {ext or '(none)'!r}; "
                           f"use {', '.join(SPEC_EXTENSIONS)}", file=path)
     return "npz" if ext == ".npz" else "yaml"
 
@@ -202,3 +203,49 @@ def write_spec(spec: dict, path: str, header: list[str] = ()) -> None:
         write_text_or_bytes(path, npz_bytes(npz_members(spec)))
     else:
         write_text_or_bytes(path, yaml_text(spec, header))
+
+
+def save(net, path) -> None:
+    """Write the ``Network`` ``net`` to ``path``: YAML for ``.yaml`` or ``.yml``, NPZ for ``.npz``
+    (``-``: YAML on standard output), atomically, with the writer of ``nngrad convert``.
+
+    ``nngrad.load(path)`` gives back an equal network: the same arrays bit for bit (biases as
+    the zeros they were, where the spec left them out), activations, loss, reduction and their
+    parameters, regularization and stages; a dropout drawn from a seed is written as its seed.
+    Raises ``OutputError`` for an extension it cannot tell or a file it cannot write.
+    """
+    from .. import __version__
+
+    path = os.fspath(path)
+    spec = spec_of(net)
+    spec_format(path)  # before any work
+    write_spec(spec, path, [f"Saved by nngrad {__version__} (nngrad.save)"])
+
+
+def spec_of(net) -> dict:
+    """A validated ``Network`` as the spec ``write_spec`` takes: its names with the parameters
+    that differ from their defaults, the reduction where it is not the loss's default, the
+    regularization as a mapping, and its layers' stages as they are (``stages_given``)."""
+    from dataclasses import replace
+
+    from ..model.network import Network
+    from ..numerics.activations import ACTIVATIONS
+    from ..numerics.losses import LOSSES
+
+    if not isinstance(net, Network):
+        raise TypeError(f"save takes an nngrad.Network, not {type(net).__name__}")
+    layers = [replace(layer, activation=_named(layer.activation, layer.params, ACTIVATIONS),
+                      params={}) for layer in net.layers]
+    spec = {"X": net.X, "T": net.T, "layers": layers, "layout": net.layout, "dtype": net.dtype,
+            "loss": _named(net.loss, net.loss_params, LOSSES)}
+    if net.reduction != LOSSES[net.loss].reduction:
+        spec["reduction"] = net.reduction
+    if net.regularization is not None:
+        spec["regularization"] = net.regularization._asdict()
+    return spec
+
+
+def _named(name: str, params, table) -> str | dict:
+    """``name``, or ``{"name": name, **params}`` with the parameters other than the defaults."""
+    given = {k: v for k, v in params.items() if v != table[name].params.get(k)}
+    return {"name": name, **given} if given else name

@@ -12,6 +12,7 @@ number, or one tagged ``!!str``, stays a string.
 from __future__ import annotations
 
 import functools
+import re
 
 from ..errors import SpecError, size_text
 from .sources import DEFAULT_MEMORY_LIMIT
@@ -23,6 +24,14 @@ from .yamlrows import lift, numbers_of, restore, row_line
 
 # bytes a value costs while it is read (measured with tracemalloc: 125 and 366), rounded up
 LIFTED_BYTES, NODE_BYTES = 128, 512
+# NumPy's print of an array, pasted: numbers apart by spaces only ([[0.1 0.2] [0.3 0.4]])
+NUMPY_HINT = ("; NumPy's print leaves out the commas: write [[0.1, 0.2], [0.3, 0.4]], with a "
+              "comma between numbers and between rows (print(W.tolist()) writes them so)")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SPACED_ROW = re.compile(rf"{_NUMBER}(?:[ \t]+{_NUMBER})+")
+# the text before a YAML error, token by token (each character is read once)
+_TOKENS = re.compile(rf"({_NUMBER})|([ \t\r\n]+|#[^\n]*)|([A-Za-z_]+|.)", re.S)
+HINT_WINDOW = 2000  # characters before the error that are looked at
 
 
 def parse(data: bytes, empty: str | None, memory_limit: int | None = None):
@@ -102,7 +111,8 @@ def _compose(text: str, limit: int):
             what = "holds several YAML documents; a spec is one document"
         line = mark.line + 1 if mark else None
         col = f" (column {mark.column + 1})" if mark else ""
-        raise SpecError(f"invalid YAML: {what}{col}", line=line) from None
+        hint = NUMPY_HINT if "expected ','" in what and _spaced(text, e) else ""
+        raise SpecError(f"invalid YAML: {what}{col}{hint}", line=line) from None
     except yaml.reader.ReaderError as e:
         line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
         code = ord(e.character) if isinstance(e.character, str) else e.character
@@ -112,6 +122,24 @@ def _compose(text: str, limit: int):
         raise SpecError(f"invalid YAML: {e}".splitlines()[0]) from None
     except RecursionError:  # PyYAML's pure-Python parser, nested past Python's stack
         raise SpecError(f"nests more than {MAX_DEPTH} levels deep") from None
+
+
+def _spaced(text: str, e) -> bool:
+    """Whether the text just before the YAML error ``e``, in its flow sequence, holds two
+    numbers apart by spaces only, or a row's ``]`` and the next ``[`` without a comma, as
+    NumPy prints them."""
+    end = e.problem_mark.index + 1 if e.problem_mark else len(text)
+    start = max(e.context_mark.index if e.context_mark else 0, end - HINT_WINDOW)
+    last = spaced = None
+    for number, space, other in _TOKENS.findall(text, start, end):
+        if space:
+            spaced = True
+            continue
+        now = "number" if number else other
+        if spaced and last == now == "number" or last == "]" and now == "[":
+            return True
+        last, spaced = now, False
+    return False
 
 
 @functools.cache
@@ -156,6 +184,10 @@ def _convert(node, path, seen):
         for i, item in enumerate(node.value):
             if item.tag == PLAIN_FLOAT_TAG:  # the common case, a matrix's number, without a call
                 out.append(float(item.value))
+            elif isinstance(item, yaml.ScalarNode) and not item.style \
+                    and _SPACED_ROW.fullmatch(item.value):
+                raise _error(item, (*path, i), f"is {item.value!r}, numbers apart by spaces"
+                                               + NUMPY_HINT)
             else:
                 out.append(_convert(item, (*path, i), seen))
         return out

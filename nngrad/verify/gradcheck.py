@@ -40,12 +40,14 @@ PARTS = ("all", "data", "penalty")
 def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
                     rtol: float | None = None, atol: float | None = None, directions: int = 8,
                     full_max_params: int = 2000, worst: int = 5, seed: int = 0,
-                    part: str = "all", input_grad: bool = False) -> Report:
+                    part: str = "all", input_grad: bool = False, progress=None) -> Report:
     """Check every dW and dB of ``net`` against finite differences; a ``Report`` per tensor.
 
     ``mode``: ``full``, ``fast`` or ``auto`` (full up to ``full_max_params`` parameters).
     A tensor agrees when max|analytic - numeric| <= atol + rtol * max|numeric|; rtol and atol
     default to ``TOLERANCES[net.dtype]`` (looser for float32, whose analytic pass is float32).
+    ``progress``, if given, is called as ``progress(done, total)`` after each perturbation (an
+    entry in full mode, a direction in fast mode), ``total`` being how many there are.
     """
     if mode not in MODES:
         raise NngradError(f"unknown check mode {mode!r}; expected one of: {', '.join(MODES)}")
@@ -72,13 +74,14 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
                                        "parameters": n_params, "dtype": net.dtype, "part": part,
                                        **({"inputs": net.X.size} if input_grad else {}),
                                        **({"directions": directions} if mode == "fast" else {})})
-    candidates = []
+    candidates, tick = [], _counter(progress, sum(P.size if mode == "full" else directions
+                                                  for _, P in params))
     for name, P in params:
         G = np.asarray(analytic[name], dtype=np.float64)
         if mode == "full":
-            a, n, kinks = _full(net64, name, P, G, eps, objective)
+            a, n, kinks = _full(net64, name, P, G, eps, objective, tick)
         else:
-            a, n, kinks = _fast(net64, base, name, P, G, eps, directions, rng, objective)
+            a, n, kinks = _fast(net64, base, name, P, G, eps, directions, rng, objective, tick)
         at = (lambda i: (i,)) if mode == "fast" else (lambda i, s=P.shape: _unravel(i, s))
         with np.errstate(all="ignore"):  # inf - inf where the net overflowed: nan, never ok
             report.tensors[name] = _verdict(a, n, kinks, rtol, atol)
@@ -127,7 +130,20 @@ def _float64_copy(net: Network) -> Network:
     return replace(fresh, X=own(net.X), layers=tuple(layers), dtype="float64")
 
 
-def _full(net, name, P, G, eps, objective):
+def _counter(progress, total: int):
+    """A function to call after each perturbation, telling ``progress(done, total)``."""
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    return tick
+
+
+def _full(net, name, P, G, eps, objective, tick):
     flat, numeric, kinks = P.reshape(-1), np.empty(P.size), {}
     for i in range(P.size):
         saved = flat[i]
@@ -141,6 +157,7 @@ def _full(net, name, P, G, eps, objective):
         crossing = crossing or _l1_crossed(net, name, objective, saved + eps, saved - eps)
         if crossing:
             kinks[i] = crossing
+        tick()
     return G.reshape(-1), numeric, kinks
 
 
@@ -167,7 +184,7 @@ def _unperturbed(net):
     return Zs, As, targets(net, As[-1])
 
 
-def _fast(net, base, name, P, G, eps, directions, rng, objective):
+def _fast(net, base, name, P, G, eps, directions, rng, objective, tick):
     """Fast mode for one tensor: W_l moves Z_l by eps (A_{l-1} V), b_l by eps v and X by eps (V
     W_1); a norm's gamma or beta enters after Z_l, so it is moved in place and Z_l kept. Each
     runs layers l..L from there."""
@@ -199,6 +216,7 @@ def _fast(net, base, name, P, G, eps, directions, rng, objective):
             analytic[j] = float((G * v).sum())
         if crossing:
             kinks[j] = crossing
+        tick()
     return analytic, numeric, kinks
 
 
