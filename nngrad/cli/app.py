@@ -128,27 +128,6 @@ class _LazyCommands(click.Group):
             raise click.UsageError(f"No such command {name!r}.{hint}", ctx)
         return super().resolve_command(ctx, args)
 
-    def _main_shell_completion(self, ctx_args, prog_name: str, complete_var=None) -> None:
-        """click's, with the script or the completions written as text (click writes bytes,
-        which the guarded standard output refuses)."""
-        import os
-
-        var = complete_var or f"_{prog_name.replace('-', '_').replace('.', '_')}_COMPLETE".upper()
-        shell, _, instruction = os.environ.get(var, "").partition("_")
-        if not shell:
-            return
-        import sys
-
-        from click.shell_completion import get_completion_class
-
-        complete = get_completion_class(shell)
-        if complete is None or instruction not in ("source", "complete"):
-            sys.exit(1)
-        comp = complete(self, ctx_args, prog_name, var)
-        sys.stdout.write(comp.source() if instruction == "source" else comp.complete() + "\n")
-        sys.stdout.flush()
-        sys.exit(0)
-
 
 @click.group(cls=_LazyCommands, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=EXAMPLES)

@@ -53,6 +53,8 @@ class GuardedStream:
                                     file=name) if closed else None
 
     def write(self, text: str) -> int:
+        if isinstance(text, (bytes, bytearray)):  # click.echo(bytes), as shell completion's
+            return self.write_bytes(bytes(text))
         if not isinstance(text, str):
             raise TypeError(f"write() takes str, not {type(text).__name__}")
         if not self._open() or not text:
