@@ -7,12 +7,12 @@ import sys
 import click
 
 from ..errors import SpecError
-from .app import (EXAMPLES, cli, guard_run_memory, read_limits, settings_from, spec_source,
+from .app import (cli, guard_run_memory, read_limits, settings_from, spec_source,
                   stdout_console)
 from .run import report_nonfinite
 
 
-@cli.command(epilog=EXAMPLES)
+@cli.command()  # its examples and summary: app.COMMAND_EXAMPLES, app.SUMMARIES
 @click.argument("spec", required=False, metavar="[SPEC]")
 @click.option("--layer", type=click.IntRange(min=1), metavar="L",
               help="Only layer L (counted from 1): its forward, loss if last, and backward equations.")

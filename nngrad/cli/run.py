@@ -8,12 +8,12 @@ import click
 
 from ..errors import place_name
 from ..settings import RANGES
-from .app import (EXAMPLES, EXIT_NONFINITE, check_outputs, cli, error_line, given,
+from .app import (EXIT_NONFINITE, check_outputs, cli, error_line, given,
                   guard_run_memory, read_limits, settings_from, spec_source, stdout_console)
 from .options import FILE
 
 
-@cli.command(epilog=EXAMPLES)
+@cli.command()  # its examples and summary: app.COMMAND_EXAMPLES, app.SUMMARIES
 @click.argument("spec", required=False, metavar="[SPEC]", type=FILE)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for programs.")

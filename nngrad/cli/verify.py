@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .app import (EXAMPLES, cli, guard_run_memory, read_limits, settings_from, spec_source,
+from .app import (cli, guard_run_memory, read_limits, settings_from, spec_source,
                   stdout_console)
 from ..verify.gradcheck import PARTS
 from .options import DIRECTIONS, EPS, FILE, NON_NEGATIVE, SEEDS
@@ -27,7 +27,7 @@ DEFAULTS = _defaults()
 CHECK_BAR_AFTER = 0.5  # seconds: a check that takes longer shows a progress bar on a terminal
 
 
-@cli.command(epilog=EXAMPLES)
+@cli.command()  # its examples and summary: app.COMMAND_EXAMPLES, app.SUMMARIES
 @click.argument("spec", required=False, metavar="[SPEC]", type=FILE)
 @click.option("--mode", type=click.Choice(["auto", "full", "fast"]), default=None,
               help="full: every parameter; fast: random directions; auto (default): by size.")
@@ -75,7 +75,7 @@ def check(spec, mode, eps, rtol, atol, directions, seed, part, input_grad, fmt, 
     return show_report(report, fmt, title, net)
 
 
-@cli.command(epilog=EXAMPLES)
+@cli.command()  # its examples and summary: app.COMMAND_EXAMPLES, app.SUMMARIES
 @click.argument("spec", type=FILE)
 @click.argument("mine", type=FILE)
 @click.option("--rtol", type=NON_NEGATIVE, default=None,
