@@ -38,18 +38,12 @@ def _text(render) -> str:
     """What ``render(console)`` prints, as plain text without styles: as wide as the terminal
     (or ``COLUMNS``) when standard output is one, unwrapped otherwise; no line ends in spaces."""
     import io
-    import os
-    import shutil
 
     from rich.console import Console
 
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        width = int(columns)
-    elif getattr(sys.stdout, "isatty", lambda: False)():
-        width = shutil.get_terminal_size().columns
-    else:
-        width = 10_000  # unwrapped: a notebook, a pipe, a log
+    from .cli.streams import console_width
+
+    width = console_width(sys.stdout)  # COLUMNS, a terminal's, else unwrapped (a notebook, a pipe)
     buffer = io.StringIO()
     render(Console(file=buffer, width=width, force_terminal=False, color_system=None,
                    highlight=False, emoji=False, markup=False))

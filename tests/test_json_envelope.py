@@ -237,3 +237,14 @@ def test_run_only_names_the_same_first_non_finite_value_as_its_error_line(tmp_pa
     doc = one_document(out)
     assert status == 1 and list(doc["tensors"]) == ["dW1"]
     assert err[0].endswith(doc["error"]["message"]) and doc["error"]["place"] == "Z2[0][0]"
+
+
+def test_explain_json_too_big_to_run_keeps_its_equations_and_a_null_loss(tmp_path, capsys):
+    spec = random_spec(seed=5, widths=(20, 30, 2), m=200)
+    nngrad.save(nngrad.specs.read.from_mapping(spec), tmp_path / "big.npz")
+    (tmp_path / "small.yaml").write_text("limits:\n  memory_bytes: 100000\n")
+    status, out, err = outcome(capsys, "explain", str(tmp_path / "big.npz"), "--format", "json",
+                               "--config", str(tmp_path / "small.yaml"))
+    doc = one_document(out)
+    assert status == 0 and err == [] and doc["equations"]
+    assert doc["loss"]["name"] == "mse" and doc["loss"]["value"] is None

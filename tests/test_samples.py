@@ -126,11 +126,10 @@ def test_an_existing_file_is_kept_without_force(tmp_path, writer):
     assert nngrad.load(mine).widths in ((3, 2), (2, 2, 2))
 
 
-def test_step_keeps_an_existing_history_without_force(tmp_path):
-    (tmp_path / "loss.csv").write_text("mine\n")
-    error = invoke("step", MAZUR, "--lr", "0.5", "-o", tmp_path / "m.yaml", "--history",
-                   tmp_path / "loss.csv").exception
-    assert "loss.csv: exists already" in str(error) and not (tmp_path / "m.yaml").exists()
+def test_step_replaces_an_existing_history_as_run_replaces_its_results(tmp_path):
+    (tmp_path / "loss.csv").write_text("old\n")
+    ok("step", MAZUR, "--lr", "0.5", "-o", tmp_path / "m.yaml", "--history", tmp_path / "loss.csv")
+    assert (tmp_path / "loss.csv").read_text().startswith("step,loss\n0,")
 
 
 # --- init's numbers: 4 significant digits ------------------------------------------------------

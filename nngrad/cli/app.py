@@ -41,7 +41,7 @@ COMMAND_EXAMPLES = {
     "check": """
   nngrad check net.yaml                   # analytic vs finite differences
   nngrad check sample:cs231n_batchnorm    # a bundled sample
-  nngrad check net.yaml --part penalty    # the weight penalty alone
+  nngrad check net.yaml --part data       # the loss of the outputs alone
   nngrad check net.yaml --mode fast       # random directions, for big nets
   nngrad check net.yaml --input-grad --format json""",
     "compare": """

@@ -214,7 +214,7 @@ def convert(source, output, force, config_path) -> int:
 @click.option("-o", "--output", metavar="OUT", type=FILE, help="Where to write the updated spec, "
               "in SPEC's format; - writes a YAML spec to standard output.")
 @click.option("--in-place", is_flag=True, help="Write the updated spec over SPEC.")
-@click.option("--force", is_flag=True, help="Replace OUT and CSV if they exist (else refused).")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists (else refused; a --history CSV is replaced).")
 @click.option("--momentum", type=Finite(min=0, max=1, max_open=True), default=0.0,
               show_default=True, help="v = momentum v + g; p = p - lr v.")
 @click.option("--update", type=click.Choice(["all", "weights"]), default="all", show_default=True,
@@ -246,10 +246,9 @@ def step(spec_path, lr, steps, output, in_place, force, momentum, update, histor
                                "-o net.yaml)")
     if in_place:
         check_outputs({"--in-place": spec_path, "--history": history})
-        refuse_existing({"--history": history}, force)
-    else:
+    else:  # a spec may be hand-written: kept without --force; a history is a result, replaced
         check_outputs({"-o": output, "--history": history}, (spec_path,))
-        refuse_existing({"-o": output, "--history": history}, force)
+        refuse_existing({"-o": output}, force)
     return run_steps(spec_path, lr=lr, steps=steps, output=spec_path if in_place else output,
                      in_place=in_place, momentum=momentum, update=update, history=history,
                      settings=settings_from(config_path))

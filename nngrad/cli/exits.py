@@ -25,7 +25,7 @@ import click
 
 from .. import __version__
 from ..errors import NngradError, OutputError
-from .app import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE, cli, error_line, spec_source
+from .app import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE, SAMPLE, cli, error_line, spec_source
 from .streams import PipeClosed, guard_streams, silence_stdout
 
 _known = False  # the outcome is known: a signal now exits at once
@@ -168,6 +168,8 @@ def _json_request(argv: list) -> tuple[str, str | None] | None:
         spec = params.get("spec")
         if spec is None and any(p.name == "spec" and p.required for p in command.params):
             return name, None
+        if spec is not None and spec.startswith(SAMPLE):
+            return name, spec  # (a bad sample name is the error: its title is as given)
         return name, spec_source(spec)[1]
     except Exception:  # noqa: BLE001 - argv that cannot be read asks for no document
         return None

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..errors import SpecError
+from ..errors import NngradError, SpecError
 from .app import (cli, guard_run_memory, read_limits, settings_from, spec_source,
                   stdout_console)
 from .run import report_nonfinite
@@ -54,8 +54,14 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     if layer is not None and layer > len(net.layers):
         raise click.BadParameter(f"{title} has {len(net.layers)} layers; L must be 1 to "
                                  f"{len(net.layers)}", param_hint="'--layer'")
-    if values or fmt == "json":  # JSON gives the loss value
+    if values:
         guard_run_memory(net, settings, title)
+    forward = fmt == "json" and not values  # JSON gives the loss value, if a forward pass fits
+    if forward:
+        try:
+            guard_run_memory(net, settings, title)
+        except NngradError:
+            forward = False  # too big to run here: the loss value is null, the equations stand
     ex = explain_network(net)
     res = run_network(net, input_grad=True) if values else None
     env = environment(net, res, ex) if values else None
@@ -74,7 +80,8 @@ def explain(spec, layer, values, fmt, config_path) -> int:
         from ..render.jsondoc import to_json
         from ..render.explain_docs import explanation_document
 
-        doc = explanation_document(ex, layer=layer, env=env, spec=title, net=net, res=res)
+        doc = explanation_document(ex, layer=layer, env=env, spec=title, net=net, res=res,
+                                   forward=forward)
         sys.stdout.write(to_json(doc) + "\n")
     return 0 if res is None else report_nonfinite(res, title)
 

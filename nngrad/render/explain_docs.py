@@ -46,16 +46,16 @@ def code_span(text: str) -> str:
 
 
 def explanation_document(ex, *, layer: int | None = None, env: dict | None = None,
-                         spec: str | None = None, net=None, res=None) -> dict:
+                         spec: str | None = None, net=None, res=None, forward: bool = True) -> dict:
     """The explanation as one JSON document (``jsondoc``'s envelope, then ``m`` and
     ``equations``): each equation as text (with and without shapes), LaTeX and NumPy code, its
     shape, layer, part, note and whether its shapes fit; with ``env``, its value. The loss value
     is ``res``'s (which also adds ``error`` when a value is not finite), or ``net``'s forward
-    pass; without either, only the loss's name and reduction are known."""
+    pass (unless not ``forward``); without either, only the loss's name and reduction are known."""
     sk = ex.skeleton
     if res is not None:
         loss = result_loss(res)
-    elif net is not None:
+    elif net is not None and forward:
         loss = network_loss(net)
     else:
         loss = loss_entry(sk.loss, sk.reduction)

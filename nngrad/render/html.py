@@ -78,7 +78,8 @@ def result_html(res, *, precision: int = 6, threshold: int = 64, edgeitems: int 
     loss = marked(f"{res.loss:.10g}")
     about = f"({res.loss_name}, {reduction_text(res)}; {res.layout} layout, {res.dtype})"
     out = ['<div class="nngrad-result">', f'<p style="margin:0.2em 0"><b>loss</b> '
-           f'{_span(loss, "font-weight:bold;" + GOOD)} {_span(escape(about), DIM)}</p>']
+           f'{_span(loss, "font-weight:bold;" + (GOOD if np.isfinite(res.loss) else BAD))} '
+           f'{_span(escape(about), DIM)}</p>']
     if res.penalty:
         out.append(_p(f"= data {res.loss_data:.10g} + penalty {res.penalty:.10g}", DIM))
     out += [_p(note, DIM) for note in stage_notes(layers)]

@@ -41,6 +41,8 @@ def compare_gradients(net: Network, mine: Mapping, *, rtol: float | None = None,
         raise NngradError(f"unknown notation {notation!r}; expected one of: {', '.join(NOTATIONS)}")
     rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
     atol = TOLERANCES[net.dtype][1] if atol is None else atol
+    if not (rtol >= 0 and atol >= 0):  # nan too
+        raise NngradError(f"rtol and atol must be 0 or more, not {rtol!r} and {atol!r}")
     arrays = gradients_of(mine, net)
     res = run(net, input_grad="dA0" in arrays)
     report = Report("compare", settings={"rtol": rtol, "atol": atol})

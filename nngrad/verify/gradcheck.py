@@ -59,6 +59,8 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
         raise NngradError("eps must be positive and directions at least 1")
     rtol = TOLERANCES[net.dtype][0] if rtol is None else rtol
     atol = TOLERANCES[net.dtype][1] if atol is None else atol
+    if not (rtol >= 0 and atol >= 0):  # nan too
+        raise NngradError(f"rtol and atol must be 0 or more, not {rtol!r} and {atol!r}")
     analytic = _analytic(net, part, input_grad)
     net64 = _float64_copy(net)
     params = [(name, p) for name, _, _, p in net64.parameters()]
