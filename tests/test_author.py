@@ -1,6 +1,7 @@
 """nngrad init, convert and step: new specs that fit their loss, lossless round trips between
 YAML and NPZ, and gradient descent checked against the autograd oracle and Mazur's post."""
 
+import csv
 import subprocess
 import sys
 
@@ -318,3 +319,18 @@ def test_step_reads_an_npz_once_under_the_configured_limit(tmp_path, monkeypatch
                                              "--config", str(tmp_path / "big.yaml")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out.npz").exists()
+
+
+def test_the_history_has_each_weights_norm_and_its_gradients(tmp_path):
+    spec = random_spec(seed=12, widths=(3, 4, 2), hidden="sigmoid")
+    src, out, hist = tmp_path / "net.yaml", tmp_path / "out.yaml", tmp_path / "loss.csv"
+    src.write_text(yaml.safe_dump(spec))
+    assert cli("step", src, "--lr", 0.1, "--steps", 3, "-o", out, "--history", hist).returncode == 0
+    rows = list(csv.DictReader(hist.open()))
+    assert list(rows[0]) == ["step", "loss", "W1_norm", "dW1_norm", "W2_norm", "dW2_norm"]
+    right = oracle.gradients(spec)
+    for l in (1, 2):
+        assert float(rows[0][f"W{l}_norm"]) == pytest.approx(np.linalg.norm(spec["layers"][l - 1]["W"]), rel=1e-12)
+        assert float(rows[0][f"dW{l}_norm"]) == pytest.approx(np.linalg.norm(right[f"dW{l}"]), rel=1e-9)
+    params, _ = oracle_descent(spec, 0.1, 3, 0.0, False)
+    assert float(rows[3]["W2_norm"]) == pytest.approx(np.linalg.norm(params[2]), rel=1e-12)

@@ -129,7 +129,7 @@ def test_an_existing_file_is_kept_without_force(tmp_path, writer):
 def test_step_replaces_an_existing_history_as_run_replaces_its_results(tmp_path):
     (tmp_path / "loss.csv").write_text("old\n")
     ok("step", MAZUR, "--lr", "0.5", "-o", tmp_path / "m.yaml", "--history", tmp_path / "loss.csv")
-    assert (tmp_path / "loss.csv").read_text().startswith("step,loss\n0,")
+    assert (tmp_path / "loss.csv").read_text().startswith("step,loss,W1_norm,")
 
 
 # --- init's numbers: 4 significant digits ------------------------------------------------------

@@ -31,11 +31,14 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
                           f"or convert it afterwards with nngrad convert", file=output)
     guard_run_memory(loaded.network, settings, title)
     every = max(1, steps // EVERY_STEP_UP_TO)
-    losses = []
+    losses, norms = [], []
     try:
         with _progress(steps) as bar:
-            for k, loss, net in descend(loaded.network, lr, steps, momentum=momentum, update=update):
+            for k, loss, net, *res in descend(loaded.network, lr, steps, momentum=momentum,
+                                              update=update, grads=bool(history)):
                 losses.append(loss)
+                if res:
+                    norms.append(_norms(net, res[0]))
                 if not math.isfinite(loss):
                     raise NonFiniteError(f"the loss is {loss} after step {k}")
                 if k == 0:
@@ -48,7 +51,7 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
                              "written", file=title) from None
     outputs = [(output, _updated(loaded, net, update, title, limits))]
     if history:
-        outputs.append((history, _history(losses)))
+        outputs.append((history, _history(losses, norms)))
     _write(outputs)
     return 0
 
@@ -105,7 +108,23 @@ def _updated(loaded, net, update: str, title: str, limits: dict):
     return yaml_text({**loaded.spec, "layers": layers})
 
 
-def _history(losses: list) -> str:
+def _norms(net, res) -> dict:
+    """‖p‖ and ‖dp‖ of every parameter (W1, dW1, ...; gamma1, dgamma1 with a norm), by column."""
+    import numpy as np
+
+    out = {}
+    for grad, l, kind, p in net.parameters():
+        if kind != "b":
+            out[f"{kind}{l}_norm"] = float(np.linalg.norm(p))
+            out[f"{grad}_norm"] = float(np.linalg.norm(res[grad]))
+    return out
+
+
+def _history(losses: list, norms: list) -> str:
+    """``step,loss`` and each parameter's norm and its gradient's (``_norms``), a row a step."""
     from ..specs.write import number
 
-    return "step,loss\n" + "".join(f"{k},{number(loss)}\n" for k, loss in enumerate(losses))
+    names = list(norms[0]) if norms else []
+    head = ",".join(["step", "loss", *names]) + "\n"
+    return head + "".join(",".join([str(k), number(loss), *(number(n[c]) for c in names)]) + "\n"
+                          for k, (loss, n) in enumerate(zip(losses, norms or [{}] * len(losses))))

@@ -22,26 +22,28 @@ UPDATES = ("all", "weights")
 
 
 def descend(net: Network, lr: float, steps: int, *, momentum: float = 0.0,
-            update: str = "all") -> Iterator[tuple[int, float, Network]]:
+            update: str = "all", grads: bool = False) -> Iterator[tuple]:
     """Yield ``(k, loss, network)`` for k = 0 (the network given) to ``steps``, the network
     after k steps and its loss. The gradient of each step is that of the network before it.
-    NonFiniteError when a step leaves a W or b that is not finite (a network cannot hold it)."""
+    With ``grads``, ``(k, loss, network, result)``: the network's ``run`` too (its gradients;
+    after the last step one more run). NonFiniteError when a step leaves a W or b that is not
+    finite (a network cannot hold it)."""
     if update not in UPDATES:
         raise ValueError(f"update must be one of {UPDATES}, not {update!r}")
     res = run(net)
-    yield 0, res.loss, net
+    yield (0, res.loss, net, res) if grads else (0, res.loss, net)
     velocity: list | None = None
     for k in range(1, steps + 1):
         grads = [res[name] for name, *_ in net.parameters()]
         velocity = grads if velocity is None or not momentum else \
             [momentum * v + g for v, g in zip(velocity, grads)]
         net = _stepped(net, lr, velocity, update, k)
-        if k < steps:
+        if k < steps or grads:
             res = run(net)
             loss = res.loss
         else:
             loss = forward_loss(net)[0]
-        yield k, loss, net
+        yield (k, loss, net, res) if grads else (k, loss, net)
 
 
 def _stepped(net: Network, lr: float, velocity: list, update: str, k: int) -> Network:
