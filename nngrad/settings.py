@@ -14,7 +14,11 @@ MAX_INT = 2 ** 62  # the largest whole-number setting
 # choices. The options that set them for one command (--eps, --directions) take the same ranges.
 RANGES = {("display", "precision"): (0, 100), ("display", "edgeitems"): (0, 10 ** 6),
           ("check", "eps"): (1e-300, 1.0), ("check", "directions"): (1, 10_000),
-          ("check", "mode"): ("auto", "full", "fast")}
+          ("check", "mode"): ("auto", "full", "fast"),
+          ("health", "lr"): (1e-300, 1e300), ("health", "gradient_factor"): (1.0, 1e300),
+          ("health", "dead_fraction"): (0.0, 1.0), ("health", "saturation"): (0.0, 1.0),
+          ("health", "saturated_examples"): (0.0, 1.0), ("health", "saturated_fraction"): (0.0, 1.0),
+          ("health", "update_ratio"): (1e-300, 1.0), ("health", "initial_loss_factor"): (1.0, 1e300)}
 
 
 class ConfigError(SpecError):

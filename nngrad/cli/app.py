@@ -65,6 +65,10 @@ COMMAND_EXAMPLES = {
   nngrad convert net.npz back.yaml          # and back: the same results
   nngrad convert sample:mazur -             # a bundled sample, on stdout
   nngrad convert back.yaml net.npz --force  # replace net.npz""",
+    "health": """
+  nngrad health net.yaml                  # a row per layer, then the verdicts
+  nngrad health sample:mazur --lr 0.05    # the update ratio at your lr
+  nngrad health net.yaml --format json    # for CI: exit 1 if a verdict fires""",
     "step": """
   nngrad step net.yaml --lr 0.1 -o stepped.yaml       # one step
   nngrad step net.yaml --lr 0.1 --steps 100 -o trained.yaml --history loss.csv
@@ -79,6 +83,7 @@ SUMMARIES = {  # at most 65 characters: the list of commands of an 80-column hel
     "init": "Write a new random spec, or copy a bundled sample.",
     "convert": "Convert a spec from YAML to NPZ or back, losslessly.",
     "step": "Run gradient descent on a spec; write the updated spec.",
+    "health": "Show per-layer gradient health, with verdicts and fixes.",
 }
 FILE_PARAMS = {"spec", "spec_path", "mine", "source", "output", "config_path", "history"}
 
@@ -89,7 +94,7 @@ class _LazyCommands(click.Group):
     summary here, and its file arguments complete file names (``options.FILE``)."""
 
     MODULES = {"run": "run", "check": "verify", "compare": "verify", "explain": "explain",
-               "init": "author", "convert": "author", "step": "author"}
+               "init": "author", "convert": "author", "step": "author", "health": "health"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.MODULES)

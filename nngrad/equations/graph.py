@@ -140,10 +140,14 @@ class _Builder:
         self.edges.append(Edge(source, target, forward, backward))
 
 
-def graph(net, res, *, units: bool = False, against=None, title: str = "network") -> Graph:
+def graph(net, res=None, *, units: bool = False, against=None, title: str = "network") -> Graph:
     """The ``Graph`` of ``net`` with the values and gradients of ``res`` (``nngrad.run(net)``;
-    with ``input_grad=True``, X shows dA0). ``units``: the neuron-level graph (every layer at most
+    with ``input_grad=True``, X shows dA0; None: ``run(net, input_grad=True)``). ``units``: the neuron-level graph (every layer at most
     ``UNITS_MAX`` wide, else ``NngradError``). ``against``: a compare ``Report`` of ``net``."""
+    if res is None:
+        from ..numerics.passes import run
+
+        res = run(net, input_grad=True)
     return (_units if units else _chain)(net, res, against, title)
 
 
@@ -229,16 +233,18 @@ def _units(net, res, against, title) -> Graph:
                                 wrong, wrong and l == b.star,
                                 f"net {_short(z)}, out {_short(a)}, {layer.activation}"))
         b.nodes.append(Node(f"b{l}", "param", np.shape(layer.b), summary(layer.b),
-                            summary(res[f"dB{l}"]), f"dB{l}", l, l, widths[l],
+                            summary(res[f"dB{l}"]), f"dB{l}", l, l - 1, widths[l - 1],
                             f"dB{l}" in b.bad, f"dB{l}" in b.bad and l == b.star))
         sources = [n.name for n in b.nodes if n.col == l - 1 and n.kind in ("input", "unit")]
+        sources = sources[:widths[l - 1]]
         targets = [n.name for n in b.nodes if n.col == l and n.kind == "unit"]
         dW = res[f"dW{l}"] if rows else res[f"dW{l}"].T
         for j, target in enumerate(targets):
             for i, source in enumerate(sources):
                 k += 1
                 b.edge(source, target, f"w{k} = {W[i, j]:.4g}", f"dw{k} = {dW[i, j]:.4g}")
-            b.edge(f"b{l}", target, f"b = {bias[j % bias.size]:.4g}", "dB")
+            db = np.reshape(res[f"dB{l}"], -1)
+            b.edge(f"b{l}", target, f"b{l}[{j}] = {bias[j]:.4g}", f"dB{l}[{j}] = {db[j]:.4g}")
     outs = [n.name for n in b.nodes if n.col == len(net.layers) and n.kind == "unit"]
     b.nodes.append(Node("loss", "loss", (), summary(res.loss), summary(1.0), "loss",
                         len(net.layers) + 1, len(net.layers) + 1, 0,
