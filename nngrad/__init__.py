@@ -48,7 +48,7 @@ __all__ = [
     "load", "save", "run", "forward", "backward", "check", "compare", "load_gradients", "explain", "descend",
     "Network", "Layer", "Result", "Report", "TensorReport", "Diagnosis", "Explanation", "Equation",
     "NngradError", "SpecError", "OutputError",
-    "ACTIVATIONS", "LOSSES", "FUSED", "testing",
+    "ACTIVATIONS", "LOSSES", "FUSED", "testing", "graph",
 ]
 
 _LAZY = {"explain": ("equations.build", "explain"), "Explanation": ("equations.build", "Explanation"),
@@ -56,7 +56,7 @@ _LAZY = {"explain": ("equations.build", "explain"), "Explanation": ("equations.b
          "check": ("verify.gradcheck", "check_gradients"), "compare": ("verify.compare", "compare_gradients"),
          "Report": ("verify.report", "Report"), "TensorReport": ("verify.report", "TensorReport"),
          "Diagnosis": ("verify.report", "Diagnosis"), "save": ("specs.write", "save"),
-         "testing": ("testing", None)}  # imported on first use, to keep the command line's start fast
+         "testing": ("testing", None), "graph": ("equations.graph", "graph")}  # imported on first use, to keep the command line's start fast
 
 
 def __getattr__(name: str):

@@ -99,9 +99,17 @@ def explanation_markdown(ex) -> str:
 
 # The displays of the classes that ``nngrad`` loads on first use; Result's and Network's, loaded
 # with it, are set in ``nngrad/__init__.py`` (without importing this module).
+def graph_svg(g) -> str:
+    """A Graph (``nngrad.graph``) as the SVG ``nngrad graph`` writes."""
+    from .render.graph_svg import graph_svg as svg
+
+    return svg(g)
+
+
 DISPLAYS = {  # module: (class, {method: display})
     "nngrad.verify.report": ("Report", {"__str__": report_text, "_repr_html_": report_html}),
     "nngrad.equations.build": ("Explanation", {"_repr_markdown_": explanation_markdown}),
+    "nngrad.equations.graph": ("Graph", {"_repr_svg_": graph_svg}),
 }
 
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 import nngrad
 from nngrad.cli import cli
 
-COMMANDS = ["check", "compare", "convert", "explain", "health", "init", "run", "step"]
+COMMANDS = ["check", "compare", "convert", "explain", "graph", "health", "init", "run", "step"]
 
 
 def invoke(*args, cwd=None, stdin=None, columns=None):

@@ -69,6 +69,11 @@ COMMAND_EXAMPLES = {
   nngrad health net.yaml                  # a row per layer, then the verdicts
   nngrad health sample:mazur --lr 0.05    # the update ratio at your lr
   nngrad health net.yaml --format json    # for CI: exit 1 if a verdict fires""",
+    "graph": """
+  nngrad graph net.yaml -o net.svg    # tensors, gradients, backward factors
+  nngrad graph net.yaml -o net.html   # the SVG in a page (or -o net.dot)
+  nngrad graph sample:mazur --units   # a node per unit, an edge per weight
+  nngrad graph net.yaml --against mine.npz -o net.svg   # wrong ones in red""",
     "step": """
   nngrad step net.yaml --lr 0.1 -o stepped.yaml       # one step
   nngrad step net.yaml --lr 0.1 --steps 100 -o trained.yaml --history loss.csv
@@ -84,6 +89,7 @@ SUMMARIES = {  # at most 65 characters: the list of commands of an 80-column hel
     "convert": "Convert a spec from YAML to NPZ or back, losslessly.",
     "step": "Run gradient descent on a spec; write the updated spec.",
     "health": "Show per-layer gradient health, with verdicts and fixes.",
+    "graph": "Draw the network as SVG, HTML or DOT, gradients and all.",
 }
 FILE_PARAMS = {"spec", "spec_path", "mine", "source", "output", "config_path", "history"}
 
@@ -94,7 +100,8 @@ class _LazyCommands(click.Group):
     summary here, and its file arguments complete file names (``options.FILE``)."""
 
     MODULES = {"run": "run", "check": "verify", "compare": "verify", "explain": "explain",
-               "init": "author", "convert": "author", "step": "author", "health": "health"}
+               "init": "author", "convert": "author", "step": "author", "health": "health",
+               "graph": "graph"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.MODULES)
