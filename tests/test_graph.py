@@ -127,6 +127,13 @@ def test_text_is_escaped():
     assert render_dot(g).startswith('digraph "a <b> & \\"c\\"" {')
 
 
+def test_a_title_of_control_characters_and_undecodable_bytes_stays_well_formed():
+    net = nngrad.load(MAZUR)
+    g = graph(net, nngrad.run(net), title="ctl\x01\x0bx bad\udcff.yaml")  # as argv decodes b"\xff"
+    assert ET.fromstring(render_svg(g)).find(f"{SVG}title").text == "ctl\ufffd\ufffdx bad\ufffd.yaml"
+    render_dot(g).encode("utf-8")  # no lone surrogate left
+
+
 def test_dot_has_a_record_per_node_and_an_edge_per_edge():
     net = staged_net()
     g = graph(net, nngrad.run(net))

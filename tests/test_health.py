@@ -165,3 +165,22 @@ def test_config_thresholds_are_validated_and_used(tmp_path):
     (tmp_path / "loose.yaml").write_text("health: {update_band: 20}\n")
     result = invoke("sample:mazur", "--lr", "1e-9", "--config", tmp_path / "loose.yaml")
     assert result.return_value == 0
+
+
+def test_exploding_dz_hidden_from_dw_by_a_forward_blow_up_fires():
+    # N(0, 1) weights into relu: A grows forward and dZ backward, so ‖dW1‖ ≈ ‖dWL‖
+    spec = random_spec((20, 64, 64, 64, 64, 64, 10), loss="cross_entropy", init="normal",
+                       batch=64, seed=0)
+    n = Network(**spec)
+    res = nngrad.run(n)
+    ratio = (np.linalg.norm(res["dZ1"]) / 8) / (np.linalg.norm(res["dZ6"]) / np.sqrt(10))
+    assert ratio > 100  # the sickness, measured with numpy
+    assert "exploding" in kinds(n)
+
+
+def test_norms_of_huge_finite_weights_are_finite_and_quiet(recwarn):
+    n = healthy_net()
+    big = n.with_parameters({(1, "W"): n.layers[0].W * 1e200})
+    rows = health(big, nngrad.run(big), 1e-3, {}).layers
+    assert rows[0].params[0].norm == pytest.approx(np.linalg.norm(n.layers[0].W) * 1e200, rel=1e-12)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning) and "health" in w.filename]

@@ -220,7 +220,8 @@ def convert(source, output, force, config_path) -> int:
 @click.option("--update", type=click.Choice(["all", "weights"]), default="all", show_default=True,
               help="Update every W, b, gamma and beta, or only the weights.")
 @click.option("--history", metavar="CSV", type=FILE,
-              help="Write the loss curve: step,loss for steps 0..N.")
+              help="Write the loss curve for steps 0..N: step,loss and each weight's norm "
+                   "and its gradient's.")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
 def step(spec_path, lr, steps, output, in_place, force, momentum, update, history,
          config_path) -> int:

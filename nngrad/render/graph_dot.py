@@ -6,16 +6,18 @@ backward factor. Every string is quoted and escaped."""
 from __future__ import annotations
 
 from ..equations.graph import Graph
-from .graph_svg import WRONG, colour, node_lines
+from .graph_svg import WRONG, colour, node_lines, xml_text
 
 
 def quoted(text: str) -> str:
-    """``text`` as a DOT double-quoted string."""
+    """``text`` as a DOT double-quoted string (no control character, no lone surrogate)."""
+    text = xml_text(text)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _record(text: str) -> str:
     """``text`` safe inside a record label field."""
+    text = xml_text(text)
     for c in "\\{}|<>\"":
         text = text.replace(c, "\\" + c)
     return text

@@ -9,12 +9,13 @@ arrow with its forward operation above it and its backward factor below it, afte
 Colour: a node is filled by log10 of its gradient's norm on viridis from 1e-8 (dark purple:
 vanishing) to 1e2 (yellow), clipped at both ends; grey has no gradient (mu, var, a mask). A red
 border is a gradient compare marked wrong, and ★ the earliest wrong layer's. Every text is
-escaped. ``graph_svg(obj)`` is a notebook's ``_repr_svg_`` of a Network or a Graph.
+escaped. ``graph_svg(obj)`` is the SVG of a Graph (its notebook ``_repr_svg_``) or of a Network.
 """
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape as _escape
 
 from ..equations.graph import HEAT, Graph
 
@@ -23,6 +24,19 @@ ROW_GAP, MIN_GAP = 56, 70
 VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779",
            "#6ece58", "#b5de2b", "#fde725")
 NONE_FILL, WRONG = "#d9d9d9", "#d62728"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text) -> str:
+    """``text`` as XML 1.0 can hold it: control characters and lone surrogates (a file name's
+    bytes that are not UTF-8) become U+FFFD."""
+    return _NOT_XML.sub("\ufffd", str(text))
+
+
+def escape(text) -> str:
+    return _escape(xml_text(text))
 
 
 def colour(heat: float | None) -> str:

@@ -82,8 +82,13 @@ class Health(NamedTuple):
 
 
 def _norm(a) -> float:
+    """‖a‖, scaled by its largest entry first so that finite entries past 1e154 do not overflow."""
     a = np.asarray(a, dtype=np.float64)
-    return float(np.sqrt(np.sum(a * a))) if np.isfinite(a).all() else math.nan
+    if not np.isfinite(a).all():
+        return math.nan
+    s = float(np.abs(a).max()) if a.size else 0.0
+    with np.errstate(over="ignore"):
+        return s * float(np.linalg.norm(a / s)) if s > 0 else 0.0
 
 
 def _nonfinite(*arrays) -> int:
@@ -182,29 +187,38 @@ def health(net, res, lr: float, thresholds: dict | None = None) -> Health:
     return Health(layers, tuple(verdicts), float(lr), float(loss), chance)
 
 
+_FLOW = {  # kind: (cause, fix)
+    "vanishing": ("each layer multiplies dZ by Wᵀ and f′(Z): small weights and sigmoid/tanh "
+                  "derivatives (σ′ ≤ 0.25) shrink it layer after layer",
+                  "use relu with He init (std √(2/fan_in)), or Xavier (√(1/fan_in)) for "
+                  "tanh; add batchnorm; use fewer layers"),
+    "exploding": ("weights larger than the init scale of their fan-in: each layer "
+                  "multiplies dZ by a Wᵀ of norm above 1",
+                  "scale the init down to He (√(2/fan_in)) or Xavier (√(1/fan_in)); clip "
+                  "the gradient's norm; lower the learning rate"),
+}
+
+
 def _gradient_flow(layers, t) -> list:
+    """Vanishing or exploding: ‖dW1‖ against ‖dWL‖, then ‖dZ1‖/√n1 against ‖dZL‖/√nL (dW =
+    A_prevᵀ dZ, so a forward blow-up of A can hide dZ's growth), past ``gradient_factor``."""
     if len(layers) < 2:
         return []
-    first, last = layers[0].params[0].grad_norm, layers[-1].params[0].grad_norm
-    if not (math.isfinite(first) and math.isfinite(last)) or last == 0:
-        return []
     f, L = t["gradient_factor"], len(layers)
-    if first < last / f:
-        return [Verdict("vanishing", 1, f"‖dW1‖ = {first:.3g} is {last / max(first, 1e-300):.3g} "
-                        f"times smaller than ‖dW{L}‖ = {last:.3g} (more than {f:g}): the "
-                        "gradient vanishes on its way back",
-                        "each layer multiplies dZ by Wᵀ and f′(Z): small weights and sigmoid/tanh "
-                        "derivatives (σ′ ≤ 0.25) shrink it layer after layer",
-                        "use relu with He init (std √(2/fan_in)), or Xavier (√(1/fan_in)) for "
-                        "tanh; add batchnorm; use fewer layers")]
-    if first > last * f:
-        return [Verdict("exploding", 1, f"‖dW1‖ = {first:.3g} is {first / last:.3g} times larger "
-                        f"than ‖dW{L}‖ = {last:.3g} (more than {f:g}): the gradient explodes on "
-                        "its way back",
-                        "weights larger than the init scale of their fan-in: each layer "
-                        "multiplies dZ by a Wᵀ of norm above 1",
-                        "scale the init down to He (√(2/fan_in)) or Xavier (√(1/fan_in)); clip "
-                        "the gradient's norm; lower the learning rate")]
+    top, bottom = layers[0], layers[-1]
+    measures = ((top.params[0].grad_norm, bottom.params[0].grad_norm, "‖dW1‖", f"‖dW{L}‖"),
+                (top.dz_norm / math.sqrt(top.units), bottom.dz_norm / math.sqrt(bottom.units),
+                 "‖dZ1‖/√n1", f"‖dZ{L}‖/√n{L}"))
+    for first, last, name1, nameL in measures:
+        if not (math.isfinite(first) and math.isfinite(last)) or last == 0 or \
+                last / f <= first <= last * f:
+            continue
+        kind = "vanishing" if first < last else "exploding"
+        ratio = last / max(first, 1e-300) if kind == "vanishing" else first / last
+        word, does = ("smaller", "vanishes") if kind == "vanishing" else ("larger", "explodes")
+        return [Verdict(kind, 1, f"{name1} = {first:.3g} is {ratio:.3g} times {word} than "
+                        f"{nameL} = {last:.3g} (more than {f:g}): the gradient {does} on its way "
+                        "back", *_FLOW[kind])]
     return []
 
 
