@@ -137,6 +137,7 @@ def report_html(report, *, title: str = "network") -> str:
     row per tensor, the worst entries, the skipped ones, the diagnoses and the verdict; and
     the warnings and notes the command line writes to standard error."""
     from ..verify.report import AGREEING, WRONG_SHAPE, band
+    from .report_table import heading
 
     s, check = report.settings, report.command == "check"
     out = ['<div class="nngrad-report">', _p(heading(report, title), "font-weight:bold"),
@@ -169,19 +170,3 @@ def report_html(report, *, title: str = "network") -> str:
 
 def _err(x) -> str:
     return "-" if x is None else f"{x:.2e}"
-
-
-def heading(report, title: str) -> str:
-    """The first line of a report, as ``report_table`` writes it."""
-    s = report.settings
-    if report.command != "check":
-        return f"{title}: your gradients against nngrad's"
-    inputs = f" and X's {s['inputs']} entries" if "inputs" in s else ""
-    head = (f"{title}: {s['mode']} check of {s['parameters']} parameters{inputs} against "
-            f"central differences, eps {s['eps']:g}")
-    if s["mode"] == "fast":
-        head += f", {s['directions']} random directions per tensor"
-    if s.get("part", "all") != "all":
-        head += {"data": "; the loss of the outputs alone, without the penalty",
-                 "penalty": "; the penalty alone"}[s["part"]]
-    return head

@@ -14,6 +14,22 @@ def _err(x) -> str:
     return "-" if x is None else f"{x:.2e}"
 
 
+def heading(report, title: str) -> str:
+    """The first line of a report: what was checked or compared, and how."""
+    s = report.settings
+    if report.command != "check":
+        return f"{title}: your gradients against nngrad's"
+    inputs = f" and X's {s['inputs']} entries" if "inputs" in s else ""
+    head = (f"{title}: {s['mode']} check of {s['parameters']} parameters{inputs} against "
+            f"central differences, eps {s['eps']:g}")
+    if s["mode"] == "fast":
+        head += f", {s['directions']} random directions per tensor"
+    if s.get("part", "all") != "all":
+        head += {"data": "; the loss of the outputs alone, without the penalty",
+                 "penalty": "; the penalty alone"}[s["part"]]
+    return head
+
+
 def render_report(report, console, *, title: str = "") -> None:
     """Print a check or compare report to a rich ``console``."""
     from rich import box
@@ -21,18 +37,7 @@ def render_report(report, console, *, title: str = "") -> None:
     from rich.text import Text
 
     s = report.settings
-    if report.command == "check":
-        inputs = f" and X's {s['inputs']} entries" if "inputs" in s else ""
-        head = (f"{title}: {s['mode']} check of {s['parameters']} parameters{inputs} against "
-                f"central differences, eps {s['eps']:g}")
-        if s["mode"] == "fast":
-            head += f", {s['directions']} random directions per tensor"
-        if s.get("part", "all") != "all":
-            head += {"data": "; the loss of the outputs alone, without the penalty",
-                     "penalty": "; the penalty alone"}[s["part"]]
-    else:
-        head = f"{title}: your gradients against nngrad's"
-    console.print(Text(head, style="bold"))
+    console.print(Text(heading(report, title), style="bold"))
     console.print(Text(f"agreement: max|error| <= {s['atol']:g} + {s['rtol']:g} * max|right|",
                        style="dim"))
 
