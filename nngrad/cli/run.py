@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from ..errors import place_name
 from ..settings import RANGES
 from .app import (EXIT_NONFINITE, check_outputs, cli, error_line, given,
                   guard_run_memory, read_limits, settings_from, spec_source, stdout_console)
@@ -135,10 +134,10 @@ def print_result(res, fmt: str, title: str, display: dict, layers=(), only=None)
 
 
 def report_nonfinite(res, title: str) -> int:
-    bad = res.first_nonfinite()
-    if bad is None:
+    from ..render.jsondoc import nonfinite_error
+
+    error = nonfinite_error(res, title)  # the JSON document's error, in the same words
+    if error is None:
         return 0
-    name, index, value = bad
-    error_line(f"{title}: {place_name((name, *index))} is {value}: the first value that is not finite (the results "
-           "overflowed); everything computed after it is unreliable")
+    error_line(f"{title}: {error['message']}")
     return EXIT_NONFINITE

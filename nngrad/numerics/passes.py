@@ -190,11 +190,9 @@ def run(net: Network, keep: str = "all", batch_chunk: int | None = None,
     return _result(net, tensors, loss)
 
 
-def _stage_tensors(net: Network, l: int, saved: dict | None, kind: str) -> dict:
+def _stage_tensors(net: Network, l: int, saved: dict, kind: str) -> dict:
     """Layer l's stage ``values`` (mu, var, xhat, S; H, mask) or stage ``grads`` (dH; dS,
     dxhat), each named with l and in the spec's layout; the 1-D mu and var as they are."""
-    if saved is None:
-        return {}
     stages = [STAGES[key] for key, _ in net.layers[l - 1].stages]
     names = [n for stage in reversed(stages) for n in getattr(stage, kind)] if kind == "grads" \
         else [n for stage in stages for n in getattr(stage, kind)]
