@@ -19,30 +19,6 @@ an Explanation as Markdown with LaTeX (see ``nngrad.display``).
 
 __version__ = "0.1.0"
 
-from .numerics.activations import ACTIVATIONS
-from .numerics.passes import Result, backward, forward, run
-from .errors import NngradError, OutputError, SpecError
-from .specs.read import load, load_gradients
-from .numerics.losses import FUSED, LOSSES
-from .model.network import Layer, Network
-
-
-def _shown(display: str):
-    """The method that shows an object by ``nngrad.display``'s ``display``, imported only when
-    it is called, so that ``import nngrad`` stays fast."""
-
-    def shown(self) -> str:
-        from . import display as displays
-
-        return getattr(displays, display)(self)
-
-    shown.__name__ = shown.__qualname__ = display
-    return shown
-
-
-Result.__str__, Result._repr_html_ = _shown("result_text"), _shown("result_html")
-Network._repr_html_ = _shown("network_html")  # Report's and Explanation's: on first use, below
-
 __all__ = [
     "__version__",
     "load", "save", "run", "forward", "backward", "check", "compare", "load_gradients", "explain", "descend",
@@ -51,12 +27,21 @@ __all__ = [
     "ACTIVATIONS", "LOSSES", "FUSED", "testing", "graph",
 ]
 
-_LAZY = {"explain": ("equations.build", "explain"), "Explanation": ("equations.build", "Explanation"),
+_LAZY = {"ACTIVATIONS": ("numerics.activations", "ACTIVATIONS"), "LOSSES": ("numerics.losses", "LOSSES"),
+         "FUSED": ("numerics.losses", "FUSED"), "Result": ("numerics.result", "Result"),
+         "run": ("numerics.passes", "run"), "forward": ("numerics.passes", "forward"),
+         "backward": ("numerics.passes", "backward"), "load": ("specs.read", "load"),
+         "load_gradients": ("specs.read", "load_gradients"), "Network": ("model.network", "Network"),
+         "Layer": ("model.network", "Layer"), "NngradError": ("errors", "NngradError"),
+         "SpecError": ("errors", "SpecError"), "OutputError": ("errors", "OutputError"),
+         "explain": ("equations.build", "explain"), "Explanation": ("equations.build", "Explanation"),
          "Equation": ("equations.expr", "Equation"), "descend": ("numerics.descent", "descend"),
          "check": ("verify.gradcheck", "check_gradients"), "compare": ("verify.compare", "compare_gradients"),
          "Report": ("verify.report", "Report"), "TensorReport": ("verify.report", "TensorReport"),
          "Diagnosis": ("verify.report", "Diagnosis"), "save": ("specs.write", "save"),
-         "testing": ("testing", None), "graph": ("equations.graph", "graph")}  # imported on first use, to keep the command line's start fast
+         "testing": ("testing", None), "graph": ("equations.graph", "graph")}
+# Every name is imported on first use, so that the command line's start (and its --help, which
+# needs no numpy) pays only for what it runs.
 
 
 def __getattr__(name: str):
@@ -67,6 +52,12 @@ def __getattr__(name: str):
         from . import display
 
         loaded = importlib.import_module(f".{module}", __name__)
-        display.attach()  # to the classes that module brought in (Report, Explanation)
-        return loaded if attribute is None else getattr(loaded, attribute)
+        display.attach()  # to the classes that module brought in (Result, Network, Report, ...)
+        value = loaded if attribute is None else getattr(loaded, attribute)
+        globals()[name] = value  # found at once from now on
+        return value
     raise AttributeError(f"module 'nngrad' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

@@ -7,9 +7,9 @@ show as HTML tables (``render.html``) and an ``Explanation`` as the Markdown wit
 ``configs/default.yaml``.
 
 The classes belong to the pure core, which neither prints nor renders, so their displays are
-given here, from outside it: ``nngrad`` sets Result's and Network's when it is imported, and
-``attach`` those of the classes it loads on first use (Report, Explanation) whenever it loads
-one of its lazy names. This module, rich and the renderers are imported only when an object is
+given here, from outside it: ``attach`` gives them to the classes loaded so far whenever
+``nngrad`` loads one of its names on first use (every name is lazy: ``nngrad.run``,
+``nngrad.load``, ``nngrad.check``...). This module, rich and the renderers are imported only when an object is
 shown, so that ``import nngrad`` and the command line's start pay nothing for them.
 """
 
@@ -107,6 +107,8 @@ def graph_svg(g) -> str:
 
 
 DISPLAYS = {  # module: (class, {method: display})
+    "nngrad.numerics.result": ("Result", {"__str__": result_text, "_repr_html_": result_html}),
+    "nngrad.model.network": ("Network", {"_repr_html_": network_html}),
     "nngrad.verify.report": ("Report", {"__str__": report_text, "_repr_html_": report_html}),
     "nngrad.equations.build": ("Explanation", {"_repr_markdown_": explanation_markdown}),
     "nngrad.equations.graph": ("Graph", {"_repr_svg_": graph_svg}),

@@ -69,11 +69,11 @@ def load_config(path=None) -> dict:
 
 
 def _read(path: Path) -> dict:
-    from .specs.read import read_bytes
+    from .specs.sources import read_bytes
     from .specs.yamlread import parse, to_python
 
     try:
-        root = parse(read_bytes(str(path), str(path)), None)
+        root = parse(read_bytes(str(path), str(path)), None, rows=False)
         value = {} if root is None else to_python(root)
     except SpecError as e:
         raise ConfigError(e.message, path=e.path, file=str(path), line=e.line) from None

@@ -15,7 +15,7 @@ import nngrad
 from conftest import SAMPLES
 from nngrad.files.atomic import atomic_write
 from nngrad.errors import NngradError, OutputError, SpecError
-from nngrad.specs.npzread import DEFAULT_LIMIT
+from nngrad.specs.sources import DEFAULT_LIMIT
 
 GOOD = "X: [[1, 2]]\nT: [[1]]\nloss: mse\nlayers:\n  - W: [[0.5], [0.25]]\n    activation: relu\n"
 

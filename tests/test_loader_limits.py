@@ -22,7 +22,7 @@ from nngrad.errors import NngradError, SpecError
 from nngrad.specs.gradfile import npz_gradients, yaml_gradients
 from nngrad.specs.read import from_arrays, from_npz, load_gradients
 from nngrad.model.network import Network
-from nngrad.specs.npzread import stream_limit
+from nngrad.specs.sources import stream_limit
 from nngrad.specs.npzshapes import FROM_HEADERS
 from nngrad.specs.sources import DEFAULT_READ_LIMIT
 
@@ -106,7 +106,7 @@ def test_a_text_of_exactly_the_limit_loads(tmp_path):
 
 
 def test_a_settings_file_is_read_within_its_limit(tmp_path):
-    from nngrad.specs.read import read_bytes
+    from nngrad.specs.sources import read_bytes
 
     (tmp_path / "s.yaml").write_bytes(b"display: {precision: 3}\n")
     assert "limit of 10 bytes" in refusal(read_bytes, tmp_path / "s.yaml", "s.yaml", read_limit=10)

@@ -122,6 +122,17 @@ class _LazyCommands(click.Group):
                     param.type = FILE
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands from ``SUMMARIES``, with no command's module imported (so
+        ``nngrad --help`` loads no numpy), each cut at a word to fit a narrow terminal."""
+        import textwrap
+
+        names = self.list_commands(ctx)
+        limit = max(formatter.width - 6 - max(map(len, names)), 12)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, textwrap.shorten(SUMMARIES[name], limit, placeholder="..."))
+                                for name in names])
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args and not ctx.resilient_parsing:  # bare nngrad: the help, exit 0 (as git's)
             click.echo(ctx.get_help())

@@ -66,9 +66,12 @@ def run(spec: str | None, fmt: str, output: str | None, only: str | None, precis
     # the settings file is read only when it is needed (a table, or --config): start-up time
     settings = settings_from(config_path) if config_path or (printing and fmt == "table") else None
     path, title = spec_source(spec)
-    net = load(path, name=title, **read_limits(settings))
+    # streamed, an NPZ file's X and T are memory maps, read as the chunks need them
+    net = load(path, name=title, mapped=batch_chunk is not None, **read_limits(settings))
     guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk)
     res = run_network(net, keep=keep, batch_chunk=batch_chunk, input_grad=input_grad)
+    if batch_chunk is not None:
+        unchanged_while_mapped(net, title)
     if wanted is not None:
         check_only(wanted, res, keep)
     if any(layer.stages for layer in net.layers):
@@ -93,6 +96,17 @@ def run(spec: str | None, fmt: str, output: str | None, only: str | None, precis
             display["threshold"] = sys.maxsize
         print_result(res, fmt, title, display, net.layers, only=wanted)
     return report_nonfinite(res, title)
+
+
+def unchanged_while_mapped(net, title: str) -> None:
+    """SpecError if the file under a mapped X or T was rewritten in place while it was read."""
+    from ..errors import SpecError
+    from ..specs.npzmap import unchanged
+
+    if not unchanged(net.X, net.T):
+        raise SpecError("was rewritten in place while --batch-chunk read it, so the results "
+                        "could mix its old and new content; run again when nothing writes it "
+                        "(nngrad's own writers replace a file whole, which is safe)", file=title)
 
 
 def only_names(only: str | None) -> list[str] | None:

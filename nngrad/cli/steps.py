@@ -16,7 +16,7 @@ EVERY_STEP_UP_TO = 20  # longer runs print about this many lines, and show a pro
 
 def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, history,
               settings) -> int:
-    from ..numerics.descent import descend
+    from ..numerics.descent import descend_in_place
     from ..specs.specfile import read_spec
     from ..specs.write import spec_format
 
@@ -34,11 +34,11 @@ def run_steps(spec_path, *, lr, steps, output, in_place, momentum, update, histo
     losses, norms = [], []
     try:
         with _progress(steps) as bar:
-            for k, loss, net, *res in descend(loaded.network, lr, steps, momentum=momentum,
-                                              update=update, grads=bool(history)):
+            for k, loss, net, res in descend_in_place(loaded.network, lr, steps, momentum=momentum,
+                                                      update=update, grads=bool(history)):
                 losses.append(loss)
-                if res:
-                    norms.append(_norms(net, res[0]))
+                if res is not None:
+                    norms.append(_norms(net, res))
                 if not math.isfinite(loss):
                     raise NonFiniteError(f"the loss is {loss} after step {k}")
                 if k == 0:

@@ -8,7 +8,7 @@ import click
 
 from .app import (cli, guard_run_memory, read_limits, settings_from, spec_source,
                   stdout_console)
-from ..verify.gradcheck import PARTS
+from ..verify import PARTS
 from .options import DIRECTIONS, EPS, FILE, NON_NEGATIVE, SEEDS
 
 

@@ -10,7 +10,8 @@ by ``spec``, the one parser of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from functools import cached_property, partial
+from typing import Any, Callable, Mapping, NamedTuple
 
 import numpy as np
 
@@ -76,6 +77,19 @@ class Layer:
 GRADIENT = {"W": "dW", "b": "dB", "gamma": "dgamma", "beta": "dbeta"}  # a parameter's gradient
 
 
+class RowsLayer(NamedTuple):
+    """A validated layer as the passes read it, in the rows layout: ``W`` (n_in, n_out) and ``b``
+    ((n_out,) or (1, n_out)) views of the layer's own arrays, ``f(Z)`` and ``vjp(dA, Z, A)`` with
+    the activation's parameters bound, and the ``layer`` itself (None when it has no stages)."""
+
+    W: Any
+    b: Any
+    f: Callable
+    vjp: Callable
+    reads_z: bool
+    staged: Any
+
+
 @dataclass(frozen=True)
 class Network:
     """A validated network: inputs ``X``, targets ``T``, layers, loss, layout and dtype.
@@ -120,7 +134,19 @@ class Network:
     @property
     def batch(self) -> int:
         """The number of examples m."""
-        return rows(self.X, self.layout).shape[0]
+        return self.X.shape[0 if self.layout == "rows" else 1]
+
+    @cached_property
+    def rows_layers(self) -> tuple:
+        """Every layer as a ``RowsLayer``, made once per network (the passes' view of it)."""
+        out = []
+        for layer in self.layers:
+            act, p = ACTIVATIONS[layer.activation], layer.params
+            W, b = _rows_arrays(layer, self.layout)
+            out.append(RowsLayer(W, b, partial(act.f, **p) if p else act.f,
+                                 partial(act.vjp, **p) if p else act.vjp, act.reads_z,
+                                 layer if layer.stages else None))
+        return tuple(out)
 
     def parameters(self) -> list:
         """(gradient name, l, kind, array) of every parameter, layer by layer: ``("dW1", 1, "W",
@@ -129,11 +155,56 @@ class Network:
                 for kind, p in layer.parameters()]
 
     def with_parameters(self, values: dict) -> "Network":
-        """This network with parameters replaced, ``{(l, kind): array}``."""
+        """This network with parameters replaced, ``{(l, kind): array}``; validated again."""
+        return replace(self, layers=self._layers_with(values))
+
+    def trusted_parameters(self, values: dict) -> "Network":
+        """``with_parameters`` without validating again, for a path inside nngrad (descent) whose
+        arrays it made itself from this network's validated ones: the same shapes and dtype, each
+        finite (the caller checks). Never for a user's values."""
+        changes: dict = {}
+        for (l, kind), value in values.items():
+            changes.setdefault(l, {})[kind] = value
+        layers = list(self.layers)
+        for l, given in changes.items():
+            layer = layers[l - 1]
+            if "gamma" in given or "beta" in given:
+                key, state = layer.norm
+                norm = state._replace(**{k: given.pop(k) for k in ("gamma", "beta") if k in given})
+                given[key] = norm
+            layers[l - 1] = _derived(layer, given)
+        net = _derived(self, {"layers": tuple(layers)})
+        if "rows_layers" in self.__dict__:  # the same functions, the new arrays
+            plan = list(self.rows_layers)
+            for l in changes:
+                W, b = _rows_arrays(layers[l - 1], self.layout)
+                _, _, f, vjp, reads_z, staged = plan[l - 1]
+                plan[l - 1] = RowsLayer(W, b, f, vjp, reads_z, staged and layers[l - 1])
+            net.__dict__["rows_layers"] = tuple(plan)
+        return net
+
+    def _layers_with(self, values: dict) -> tuple:
         layers = list(self.layers)
         for (l, kind), value in values.items():
             layers[l - 1] = layers[l - 1].with_parameter(kind, value)
-        return replace(self, layers=tuple(layers))
+        return tuple(layers)
+
+
+def _rows_arrays(layer, layout: str) -> tuple:
+    """A layer's W and b as the passes read them: (n_in, n_out) and (n_out,) or (1, n_out)."""
+    return (layer.W, layer.b) if layout == "rows" else (layer.W.T, layer.b.reshape(-1))
+
+
+def _derived(record, changes: dict):
+    """``dataclasses.replace(record, **changes)`` without ``__init__``: for values a trusted path
+    made from the record's own validated ones; every field is carried over, no cached property
+    (``rows_layers``) is."""
+    new = object.__new__(type(record))
+    state = new.__dict__  # a frozen dataclass's fields live in __dict__
+    state.update(record.__dict__)
+    state.pop("rows_layers", None)
+    state.update(changes)
+    return new
 
 
 def _validated(net: Network) -> dict:

@@ -64,7 +64,14 @@ def real(x) -> bool:  # an int or a float of Python or NumPy, not a bool
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
 
 
-def array(value, path, dtype, what="numbers") -> np.ndarray:
+def array(value, path, dtype, what="numbers", cast: bool = True) -> np.ndarray:
+    """``value`` as an array of numbers cast to ``dtype``, every entry finite before and after
+    the cast; SpecError naming the first bad entry. An array already of ``dtype`` is not
+    copied. Without ``cast``, the array is checked the same (that the cast would keep every
+    entry finite too) and returned in its own dtype: whoever reads it casts a part at a time.
+
+    The checks hold at most ``CHECK_ENTRIES`` entries of temporaries at a time.
+    """
     try:
         a = np.asarray(value)
     except (ValueError, TypeError) as e:
@@ -84,20 +91,74 @@ def array(value, path, dtype, what="numbers") -> np.ndarray:
     bad = nonfinite_at(a) if a.dtype.kind == "f" else None
     if bad is not None:
         raise SpecError(f"is {a[bad]}; every number must be finite", path=(*path, *bad))
-    with np.errstate(over="ignore"):
-        out = a.astype(dtype, copy=False)
-    bad = nonfinite_at(out) if out is not a else None
+    if not cast:
+        bad = _overflow_at(a, dtype)
+    else:
+        with np.errstate(over="ignore"):
+            out = a.astype(dtype, copy=False)
+        bad = nonfinite_at(out) if out is not a else None
     if bad is not None:
         raise SpecError(f"is {a[bad]}, too large for {np.dtype(dtype).name}", path=(*path, *bad))
-    return out
+    return out if cast else a
 
 
-def nonfinite_at(a) -> tuple | None:
-    """The index of the first entry of ``a`` that is not finite, in C order; None if none."""
-    finite = np.isfinite(a)
-    if finite.all():
+CHECK_ENTRIES = 1 << 21  # entries judged at once: a 2 MiB boolean temporary at most
+
+
+def nonfinite_at(a, entries: int = CHECK_ENTRIES) -> tuple | None:
+    """The index of the first entry of ``a`` that is not finite, in C order; None if none.
+
+    ``a`` is judged in blocks along its first axis of at most ``entries`` entries (a block is
+    one index of that axis, split again, when one is larger), so that the temporaries are
+    bounded whatever ``a``'s size; each block is handed to ``done_with`` once judged.
+    """
+    return _first_bad(a, lambda part: ~np.isfinite(part), entries)
+
+
+def _overflow_at(a, dtype, entries: int = CHECK_ENTRIES) -> tuple | None:
+    """The index of the first entry of ``a`` that is finite but not once cast to ``dtype``."""
+    if np.can_cast(a.dtype, dtype, "safe") or a.dtype.kind != "f":
+        return None  # no integer of numpy's (at most 2**64) passes a float32's max
+
+    def bad(part):
+        with np.errstate(over="ignore"):
+            return ~np.isfinite(part.astype(dtype))
+    return _first_bad(a, bad, entries)
+
+
+def _first_bad(a, bad, entries: int) -> tuple | None:
+    """The C-order index of the first entry where ``bad(part)`` (a boolean array of part's
+    shape) is true, judging blocks of at most ``entries`` entries along the first axis."""
+    if a.ndim == 0 or a.size <= entries:
+        where = bad(a)
+        done_with(a)
+        return tuple(int(i) for i in np.argwhere(where)[0]) if where.any() else None
+    per = a.size // a.shape[0]  # the entries of one index of the first axis
+    if per > entries:  # even one is too many: each is split in turn
+        for i in range(a.shape[0]):
+            at = _first_bad(a[i], bad, entries)
+            if at is not None:
+                return (i, *at)
         return None
-    return tuple(int(i) for i in np.argwhere(~finite)[0])
+    step = entries // per
+    for start in range(0, a.shape[0], step):
+        at = _first_bad(a[start:start + step], bad, entries)
+        if at is not None:
+            return (start + at[0], *at[1:])
+    return None
+
+
+def done_with(view) -> None:
+    """Tell the owner of ``view``'s memory that ``view`` has been read and is not needed again
+    soon, if the owner asks to be told: a read-only memory map made by the command line
+    (``specs.npzmap``) gives back the pages under it (they are read again from the file if ever
+    touched). For any other array, nothing. Here the owner is only called; it decides."""
+    owner = getattr(view, "base", None)
+    while isinstance(owner, np.ndarray):  # a view of a view of ...: numpy keeps the chain
+        owner = owner.base
+    tell = getattr(owner, "done_with", None)
+    if tell is not None:
+        tell(view)
 
 
 def close_matches(word: str, choices: list, n: int) -> list:

@@ -22,16 +22,16 @@ _GELU_CLIP = 20.0  # tanh(sqrt(2/pi) * (20 + 0.044715 * 20**3)) == 1.0 exactly
 
 
 def sigmoid(z):
-    """Logistic sigmoid, split by sign so that exp never overflows.
+    """Logistic sigmoid, 1 / (1 + exp(-z)); any shape; sigmoid(0) = 0.5, sigmoid(±1000) = 1, 0.
 
-    sigmoid(z) = 1 / (1 + exp(-z)) = exp(z) / (1 + exp(z)); any shape; sigmoid(±1000) = 1, 0.
+    Below z of about -709 (-88 in float32) exp(-z) is inf, which gives the exact limit 0; that
+    overflow is expected, and not reported.
     """
-    e = np.abs(z)
-    np.exp(np.negative(e, out=e), out=e)  # exp(-|z|) <= 1
-    a = np.where(z >= 0, 1, e)
+    e = np.negative(z)
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
     e += 1
-    a /= e
-    return a
+    return np.reciprocal(e, out=e)
 
 
 def softmax(z):
@@ -77,7 +77,7 @@ def silu_grad(z):
     return s * (1 + z * (1 - s))
 
 
-def relu_vjp(g, a):
+def relu_vjp(g, z, a):
     """ReLU's vector-Jacobian product from its output: dZ = G * [A > 0], so relu'(0) = 0.
 
     An off unit gives +0, never -0; a non-finite G stays non-finite there (inf * 0 = nan).
@@ -87,7 +87,7 @@ def relu_vjp(g, a):
     return dz
 
 
-def softmax_vjp(g, a):
+def softmax_vjp(g, z, a):
     """Softmax's vector-Jacobian product over the last axis: dZ = A * (G - sum(G * A))."""
     dz = g * a
     np.subtract(g, dz.sum(axis=-1, keepdims=True), out=dz)
@@ -95,7 +95,7 @@ def softmax_vjp(g, a):
     return dz
 
 
-def sigmoid_vjp(g, a):
+def sigmoid_vjp(g, z, a):
     """Sigmoid's vector-Jacobian product from its output: dZ = G * A * (1 - A)."""
     dz = np.subtract(1, a)
     dz *= a
@@ -103,7 +103,7 @@ def sigmoid_vjp(g, a):
     return dz
 
 
-def tanh_vjp(g, a):
+def tanh_vjp(g, z, a):
     """tanh's vector-Jacobian product from its output: dZ = G * (1 - A^2)."""
     dz = a * a
     np.subtract(1, dz, out=dz)
@@ -131,7 +131,7 @@ ACTIVATIONS: dict[str, Activation] = {
         lambda E, g, z, a, p: g, "identity′ = 1, so dZ = dA",
         Notation("identity", r"\operatorname{id}", "{x}"), None, (), reads_z=False),
     "relu": Activation(
-        lambda z: np.maximum(z, 0), lambda g, z, a: relu_vjp(g, a),
+        lambda z: np.maximum(z, 0), relu_vjp,
         "max(z, 0)", "1 if z > 0 else 0",
         lambda E, g, z, a, p: E.Op("*", g, E.Mask(z)),
         "relu′(Z) = [Z > 0]: 1 where Z > 0, else 0 (relu′(0) = 0)",
@@ -157,14 +157,14 @@ ACTIVATIONS: dict[str, Activation] = {
         Notation("elu", r"\operatorname{elu}", "np.where({x} > 0, {x}, {a} * np.expm1({x}))"),
         _positive, (), {"alpha": 1.0}),
     "sigmoid": Activation(
-        sigmoid, lambda g, z, a: sigmoid_vjp(g, a), "1 / (1 + exp(-z))", "a (1 - a)",
+        sigmoid, sigmoid_vjp, "1 / (1 + exp(-z))", "a (1 - a)",
         lambda E, g, z, a, p: E.Op("*", g, E.Op("*", a, E.Op("-", E.Num(1), a), boxed=True)),
         "σ′(Z) = σ(Z)(1 − σ(Z)) = A ⊙ (1 − A), from the forward output",
         Notation("σ", r"\sigma", "1 / (1 + np.exp(-{x}))"), None,
         (("Z (1 − Z), the derivative's formula applied to Z instead of A",
           lambda g, z, a: g * z * (1 - z)),), reads_z=False, aliases=("logistic",)),
     "tanh": Activation(
-        np.tanh, lambda g, z, a: tanh_vjp(g, a), "tanh(z)", "1 - a^2",
+        np.tanh, tanh_vjp, "tanh(z)", "1 - a^2",
         lambda E, g, z, a, p: E.Op("*", g, E.Op("-", E.Num(1), E.Pow(a), boxed=True)),
         "tanh′(Z) = 1 − tanh²(Z) = 1 − A², from the forward output",
         Notation("tanh", r"\tanh", "np.tanh({x})"), None,
@@ -192,7 +192,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Notation("gelu", r"\operatorname{gelu}", "gelu({x})"), None, (),
         prime=Notation("gelu′", r"\operatorname{gelu}'", "gelu_prime({x})"), f_prime=gelu_grad),
     "softmax": Activation(
-        softmax, lambda g, z, a: softmax_vjp(g, a),
+        softmax, softmax_vjp,
         "exp(z_j) / sum_k exp(z_k), per example", "dZ = A * (dA - sum(dA * A))",
         lambda E, g, z, a, p: E.Op("*", a, E.Op("-", g, E.Sum(E.Op("*", g, a), _features(p["layout"])))),
         "softmax mixes each example's features: dZ = A ⊙ (dA − the sum of dA ⊙ A over the "

@@ -9,6 +9,7 @@ penalty's gradient is in g, and momentum carries it), as PyTorch's ``weight_deca
 
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 import numpy as np
@@ -25,37 +26,58 @@ def descend(net: Network, lr: float, steps: int, *, momentum: float = 0.0,
             update: str = "all", grads: bool = False) -> Iterator[tuple]:
     """Yield ``(k, loss, network)`` for k = 0 (the network given) to ``steps``, the network
     after k steps and its loss. The gradient of each step is that of the network before it.
-    With ``grads``, ``(k, loss, network, result)``: the network's ``run`` too (its gradients;
-    after the last step one more run). NonFiniteError when a step leaves a W or b that is not
+    With ``grads``, ``(k, loss, network, result)``: the network's gradients too (``run(network,
+    keep="grads")``; after the last step one more run). Each network yielded is a new one,
+    which later steps leave as it is. NonFiniteError when a step leaves a W or b that is not
     finite (a network cannot hold it)."""
+    for k, loss, net_k, res in descend_in_place(net, lr, steps, momentum=momentum,
+                                                update=update, grads=grads):
+        net_k = net if k == 0 else net_k.trusted_parameters(
+            {(l, kind): p.copy() for _, l, kind, p in net_k.parameters()})
+        yield (k, loss, net_k, res) if grads else (k, loss, net_k)
+
+
+def descend_in_place(net: Network, lr: float, steps: int, *, momentum: float = 0.0,
+                     update: str = "all", grads: bool = False) -> Iterator[tuple]:
+    """``descend``'s steps on a copy of ``net`` that each step updates in place: yields ``(k,
+    loss, network, result or None)``, the network being valid only until the next step (k = 0
+    yields ``net`` itself, which is never changed). The network after the last step is the
+    caller's to keep. For a caller that reads each network at once (``nngrad step``)."""
     if update not in UPDATES:
         raise ValueError(f"update must be one of {UPDATES}, not {update!r}")
-    res = run(net)
-    yield (0, res.loss, net, res) if grads else (0, res.loss, net)
-    velocity: list | None = None
+    res = run(net, keep="grads")
+    yield 0, res.loss, net, res if grads else None
+    moved = [(name, l, kind, p) for name, l, kind, p in net.parameters()
+             if update == "all" or kind == "W"]
+    # descent's own copy of what it moves, one buffer (a step is one update, one check), made
+    # from the validated arrays: the network over it is not validated again
+    flat = np.concatenate([p for *_, p in moved], axis=None)
+    views, start = [], 0
+    for *_, p in moved:
+        views.append(flat[start:start + p.size].reshape(p.shape))
+        start += p.size
+    own = net.trusted_parameters({(l, kind): v for (_, l, kind, _), v in zip(moved, views)})
+    names = [name for name, *_ in moved]
+    velocity = None
     for k in range(1, steps + 1):
-        grads = [res[name] for name, *_ in net.parameters()]
-        velocity = grads if velocity is None or not momentum else \
-            [momentum * v + g for v, g in zip(velocity, grads)]
-        net = _stepped(net, lr, velocity, update, k)
-        if k < steps or grads:
-            res = run(net)
-            loss = res.loss
-        else:
-            loss = forward_loss(net)[0]
-        yield (k, loss, net, res) if grads else (k, loss, net)
-
-
-def _stepped(net: Network, lr: float, velocity: list, update: str, k: int) -> Network:
-    updated = {}
-    for (_, l, kind, p), v in zip(net.parameters(), velocity):
-        if update == "weights" and kind != "W":
-            continue
+        g = np.concatenate([res.tensors[name] for name in names], axis=None)
+        velocity = g if velocity is None or not momentum else momentum * velocity + g
         with np.errstate(over="ignore", invalid="ignore"):
-            p = p - lr * v
+            flat -= lr * velocity
+            if not math.isfinite(np.add.reduce(flat)):  # inf or nan makes the sum so
+                _check_finite(moved, views, k)
+        if k < steps or grads:
+            res = run(own, keep="grads")
+            yield k, res.loss, own, res if grads else None
+        else:
+            yield k, forward_loss(own)[0], own, None
+
+
+def _check_finite(moved: list, views: list, k: int) -> None:
+    """NonFiniteError naming the first entry that step k left not finite (the sum of every
+    entry was not: a finite sum that overflowed is let be)."""
+    for (_, l, kind, _), p in zip(moved, views):
         where = nonfinite_at(p)
         if where is not None:
             raise NonFiniteError(f"{place_name(('layers', l - 1, kind, *where))} is {p[where]} "
                                  f"after step {k}")
-        updated[(l, kind)] = p
-    return net.with_parameters(updated)

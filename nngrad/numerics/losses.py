@@ -168,5 +168,6 @@ REDUCTIONS = ("mean", "sum", "batch_mean")
 
 def reduction_factor(reduction: str, shape: tuple[int, int]) -> float:
     """The factor that multiplies the summed terms: 1/Y.size, 1, or 1/m; shape is Y's (m, n)."""
-    m, n = shape
-    return {"mean": 1.0 / (m * n), "sum": 1.0, "batch_mean": 1.0 / m}[reduction]
+    if reduction == "sum":
+        return 1.0
+    return 1.0 / (shape[0] * shape[1]) if reduction == "mean" else 1.0 / shape[0]  # batch_mean

@@ -8,6 +8,8 @@ prints, or changes its inputs.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .activations import ACTIVATIONS
@@ -18,6 +20,7 @@ from .stages import STAGES, staged_forward, staged_vjp
 from .result import Result
 from ..model.network import Network
 from ..model.shapes import rows
+from ..model.values import done_with
 
 KINDS = ("Z", "A", "dA", "dZ", "dW", "dB")
 
@@ -34,30 +37,31 @@ def forward(net: Network) -> tuple[list, list]:
 def forward_from(net: Network, l: int, Z: np.ndarray) -> tuple[list, list, list]:
     """The Zs, As and stage values of layers l..L (rows layout, l from 1) when layer l's affine
     output is Z; what a perturbation of W_l or b_l changes, and all that it changes."""
-    A, saved = _layer_forward(net, net.layers[l - 1], Z)
+    A, saved = _layer_forward(net, net.rows_layers[l - 1], Z)
     Zs, As, Ss = _forward(net, A, start=l)
     return [Z, *Zs], [A, *As], [saved, *Ss]
 
 
 def _layer_forward(net: Network, layer, Z):
-    """(A, the stage values or None) of one layer from its affine output Z."""
-    activation = ACTIVATIONS[layer.activation]
-    if layer.stages:
-        return staged_forward(layer, activation, Z, net.layout)
-    return activation.f(Z, **layer.params), None
+    """(A, the stage values or None) of one ``RowsLayer`` from its affine output Z."""
+    if layer.staged is None:
+        return layer.f(Z), None
+    return staged_forward(layer.staged, ACTIVATIONS[layer.staged.activation], Z, net.layout)
 
 
 def _forward(net: Network, A: np.ndarray, keep_z: bool = True, start: int = 0) -> tuple[list, list, list]:
     """``forward`` from A_start = ``A``, with each layer's stage values (None: no stages);
     without ``keep_z``, a hidden Z that backward does not read is dropped (the output's stays,
     for the loss)."""
-    Zs, As, Ss, L = [], [], [], len(net.layers)
-    for l, layer in enumerate(net.layers[start:], start=start + 1):
-        Z = A @ rows(layer.W, net.layout)
-        Z += layer.b.reshape(-1)
-        A, saved = _layer_forward(net, layer, Z)
-        Zs.append(Z if keep_z or saved is None and ACTIVATIONS[layer.activation].reads_z or l == L
-                  else None)
+    Zs, As, Ss, last = [], [], [], len(net.layers) - 1 - start
+    for k, layer in enumerate(net.rows_layers[start:] if start else net.rows_layers):
+        Z = A.dot(layer.W)
+        Z += layer.b
+        if layer.staged is None:
+            A, saved = layer.f(Z), None
+        else:
+            A, saved = _layer_forward(net, layer, Z)
+        Zs.append(Z if keep_z or k == last or saved is None and layer.reads_z else None)
         As.append(A)
         Ss.append(saved)
     return Zs, As, Ss
@@ -72,17 +76,22 @@ def loss_value(net: Network, Z, A, T, factor: float | None = None) -> float:
     factor = reduction_factor(net.reduction, A.shape) if factor is None else factor
     fused = FUSED.get((net.layers[-1].activation, net.loss))
     terms = fused.term(Z, T) if fused is not None else LOSSES[net.loss].term(A, T, **net.loss_params)
-    return float(factor * terms.sum())
+    return float(factor * np.add.reduce(terms, axis=None))
 
 
 def output_grads(net: Network, Z, A, T, factor: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """dL/dY and dL/dZ_L for the output layer (rows layout); a fused pair gives dZ_L directly."""
     factor = reduction_factor(net.reduction, A.shape) if factor is None else factor
     last = net.layers[-1]
-    dA = factor * LOSSES[net.loss].dterm(A, T, **net.loss_params)
+    dA = LOSSES[net.loss].dterm(A, T, **net.loss_params)  # a new array: scaled in place
+    if factor != 1.0:
+        dA *= factor
     fused = FUSED.get((last.activation, net.loss))
     if fused is not None:
-        return dA, factor * fused.dz(Z, A, T)
+        dZ = fused.dz(Z, A, T)
+        if factor != 1.0:
+            dZ *= factor
+        return dA, dZ
     return dA, ACTIVATIONS[last.activation].vjp(dA, Z, A, **last.params)
 
 
@@ -113,31 +122,30 @@ def _backward(net: Network, X, Zs: list, As: list, Ss: list, dZ, keep: bool,
     with ``keep`` nothing is changed, and without it each Z, A, dA and dZ is let go (its slot in
     ``Zs``/``As`` set to None) as soon as nothing left to compute reads it. With ``input_grad``,
     dA0 = dZ1 @ W1ᵀ is the last entry of dAs."""
-    L = len(net.layers)
+    L, plan = len(net.layers), net.rows_layers
     dAs, dZs, dWs, dBs = [None] * (L + input_grad), [None] * L, [None] * L, [None] * L
     stage_grads = [None] * L
     for l in range(L - 1, -1, -1):
         A_prev = As[l - 1] if l else X
-        dWs[l] = A_prev.T @ dZ
-        dBs[l] = dZ.sum(axis=0)
+        dWs[l] = A_prev.T.dot(dZ)
+        dBs[l] = dZ[0].copy() if len(dZ) == 1 else np.add.reduce(dZ, axis=0)  # one example: its row
         if keep:
             dZs[l] = dZ
         else:
             Zs[l] = As[l] = Ss[l] = None
         if l:
-            prev = net.layers[l - 1]
-            dA = dZ @ rows(net.layers[l].W, net.layout).T
+            dA = dZ.dot(plan[l].W.T)
             if keep:
                 dAs[l - 1] = dA
-            dZ = None
-            activation = ACTIVATIONS[prev.activation]
-            if Ss[l - 1] is None:
-                dZ = activation.vjp(dA, Zs[l - 1], As[l - 1], **prev.params)
+            dZ, prev = None, plan[l - 1]
+            if prev.staged is None:
+                dZ = prev.vjp(dA, Zs[l - 1], As[l - 1])
             else:
-                dZ, stage_grads[l - 1] = staged_vjp(prev, activation, dA, Ss[l - 1], net.layout)
+                dZ, stage_grads[l - 1] = staged_vjp(prev.staged, ACTIVATIONS[prev.staged.activation],
+                                                    dA, Ss[l - 1], net.layout)
             dA = A_prev = None
         elif input_grad:
-            dAs[-1] = dZ @ rows(net.layers[0].W, net.layout).T
+            dAs[-1] = dZ.dot(plan[0].W.T)
     return dAs, dZs, dWs, dBs, stage_grads
 
 
@@ -164,30 +172,42 @@ def run(net: Network, keep: str = "all", batch_chunk: int | None = None,
         raise NngradError("batch_chunk needs keep='grads' and a chunk of at least 1 example")
     if keep == "grads":
         return _gradients(net, batch_chunk or net.batch, input_grad)
-    L = len(net.layers)
+    L, layout = len(net.layers), net.layout
+    X = rows(net.X, layout)
     with np.errstate(all="ignore"):
-        Zs, As, Ss = _forward(net, rows(net.X, net.layout))
+        Zs, As, Ss = _forward(net, X)
         T = targets(net, As[-1])
-        loss = loss_value(net, Zs[-1], As[-1], T)
-        dA_out, dZ_out = output_grads(net, Zs[-1], As[-1], T)
-        dAs, dZs, dWs, dBs, Gs = _backward(net, rows(net.X, net.layout), Zs, As, Ss, dZ_out,
-                                           keep=True, input_grad=input_grad)
+        factor = reduction_factor(net.reduction, As[-1].shape)
+        loss = loss_value(net, Zs[-1], As[-1], T, factor)
+        dA_out, dZ_out = output_grads(net, Zs[-1], As[-1], T, factor)
+        dAs, dZs, dWs, dBs, Gs = _backward(net, X, Zs, As, Ss, dZ_out, keep=True,
+                                           input_grad=input_grad)
     dAs[L - 1] = dA_out
+    if layout == "columns":  # rows <-> columns is its own inverse
+        Zs, As, dAs, dZs, dWs = ([a.T for a in arrays] for arrays in (Zs, As, dAs, dZs, dWs))
     tensors: dict = {}
-    for l, (Z, A, saved) in enumerate(zip(Zs, As, Ss), start=1):
-        tensors[f"Z{l}"] = in_layout(Z, net.layout)
-        if saved is not None:
-            tensors.update(_stage_tensors(net, l, saved, "values"))
-        tensors[f"A{l}"] = in_layout(A, net.layout)
-    if input_grad:
-        tensors["dA0"] = in_layout(dAs[L], net.layout)
     for l in range(1, L + 1):
-        tensors[f"dA{l}"] = in_layout(dAs[l - 1], net.layout)
+        names = _names(l)
+        tensors[names[0]] = Zs[l - 1]
+        if Ss[l - 1] is not None:
+            tensors.update(_stage_tensors(net, l, Ss[l - 1], "values"))
+        tensors[names[1]] = As[l - 1]
+    if input_grad:
+        tensors["dA0"] = dAs[L]
+    for l in range(1, L + 1):
+        names = _names(l)
+        tensors[names[2]] = dAs[l - 1]
         if Gs[l - 1] is not None:
             tensors.update(_stage_tensors(net, l, Gs[l - 1], "grads"))
-        tensors[f"dZ{l}"] = in_layout(dZs[l - 1], net.layout)
-        tensors.update(_parameter_grads(net, l, dWs, dBs, Gs))
+        tensors[names[3]] = dZs[l - 1]
+        _parameter_grads(net, l, dWs, dBs, Gs, tensors, transposed=True)
     return _result(net, tensors, loss)
+
+
+@lru_cache(maxsize=None)
+def _names(l: int) -> tuple:
+    """Layer l's names: Zl, Al, dAl, dZl, dWl, dBl."""
+    return tuple(f"{kind}{l}" for kind in KINDS)
 
 
 def _stage_tensors(net: Network, l: int, saved: dict, kind: str) -> dict:
@@ -216,20 +236,26 @@ def run_bytes(net: Network, keep: str = "all", batch_chunk: int | None = None) -
 
 def _gradients(net: Network, chunk: int, input_grad: bool) -> Result:
     """dW, dB and the loss, summed over batch chunks of ``chunk`` examples (and dA0 joined)."""
-    X, m = rows(net.X, net.layout), net.batch
-    if any(layer.stages for layer in net.layers):
+    X, plan = rows(net.X, net.layout), net.rows_layers
+    m = X.shape[0]
+    if chunk < m and any(layer.staged is not None for layer in plan):
         chunk = m  # a norm's batch statistics and a dropout mask are the whole batch's
-    factor = reduction_factor(net.reduction, (m, net.widths[-1]))
+    factor = reduction_factor(net.reduction, (m, plan[-1].W.shape[1]))
     loss, dWs, dBs, Gs, dX = 0.0, None, None, None, []
     with np.errstate(all="ignore"):
         for start in range(0, m, chunk):
-            part = slice(start, start + chunk)
-            Zs, As, Ss = _forward(net, X[part], keep_z=False)
+            part = slice(start, start + chunk) if chunk < m else slice(None)
+            A0 = X[part] if chunk < m else X
+            Zs, As, Ss = _forward(net, A0, keep_z=False)
             T = targets(net, As[-1], part)
             loss += loss_value(net, Zs[-1], As[-1], T, factor)
             dZ = output_grads(net, Zs[-1], As[-1], T, factor)[1]
-            dA, _, dW, dB, Gs = _backward(net, X[part], Zs, As, Ss, dZ, keep=False,
+            dA, _, dW, dB, Gs = _backward(net, A0, Zs, As, Ss, dZ, keep=False,
                                           input_grad=input_grad)
+            if chunk < m:  # a memory map's owner gives back the pages of this chunk
+                done_with(A0)
+                if not net.labels:
+                    done_with(rows(net.T, net.layout)[part])
             if input_grad:
                 dX.append(dA[-1])
             if dWs is None:
@@ -238,30 +264,35 @@ def _gradients(net: Network, chunk: int, input_grad: bool) -> Result:
             for total, more in zip(dWs + dBs, dW + dB):
                 total += more
     tensors: dict = {"dA0": in_layout(np.concatenate(dX), net.layout)} if input_grad else {}
-    for l in range(1, len(net.layers) + 1):
-        tensors.update(_parameter_grads(net, l, dWs, dBs, Gs))
+    for l in range(1, len(plan) + 1):
+        _parameter_grads(net, l, dWs, dBs, Gs, tensors)
     return _result(net, tensors, loss)
 
 
-def _parameter_grads(net: Network, l: int, dWs: list, dBs: list, Gs: list) -> dict:
-    """dWl and dBl in Wl's and bl's shapes; dgammal and dbetal (in gamma's and beta's) with a norm."""
-    out = {f"dW{l}": in_layout(dWs[l - 1], net.layout),
-           f"dB{l}": dBs[l - 1].reshape(net.layers[l - 1].b.shape)}
-    if net.layers[l - 1].norm is not None:
-        out.update({f"d{p}{l}": Gs[l - 1][f"d{p}"] for p in STAGES[net.layers[l - 1].norm[0]].params})
-    return out
+def _parameter_grads(net: Network, l: int, dWs: list, dBs: list, Gs: list, into: dict,
+                     transposed: bool = False) -> dict:
+    """dWl and dBl in Wl's and bl's shapes (``transposed``: each dW is in the spec's layout
+    already), put ``into`` a dict; dgammal and dbetal (in gamma's and beta's) with a norm."""
+    layer, names = net.layers[l - 1], _names(l)
+    dW, dB = dWs[l - 1], dBs[l - 1]
+    into[names[4]] = dW if transposed or net.layout == "rows" else dW.T
+    into[names[5]] = dB if dB.shape == layer.b.shape else dB.reshape(layer.b.shape)
+    if Gs[l - 1] is not None and layer.norm is not None:
+        into.update({f"d{p}{l}": Gs[l - 1][f"d{p}"] for p in STAGES[layer.norm[0]].params})
+    return into
 
 
 def _result(net: Network, tensors: dict, loss: float) -> Result:
     """The Result, with the penalty added to the loss and its gradient to each dW (and dB)."""
-    extra = penalty(net)
+    extra = 0.0
     if net.regularization is not None:
+        extra = penalty(net)
         for name, g in penalty_grads(net).items():
             if name in tensors:
                 with np.errstate(all="ignore"):
                     tensors[name] = tensors[name] + g  # g has the parameter's shape, as dW and dB
     return Result(tensors, loss + extra, net.loss, net.reduction, net.layout, net.dtype,
-                  tuple(layer.activation for layer in net.layers), net.batch, loss, extra)
+                  tuple([layer.activation for layer in net.layers]), net.batch, loss, extra)
 
 
 in_layout = rows  # rows <-> columns is its own inverse

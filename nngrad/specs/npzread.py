@@ -17,11 +17,10 @@ import zlib
 
 import numpy as np
 
+from . import npzmap
 from ..errors import SpecError, quoted
+from .sources import DEFAULT_LIMIT, NPY_MAGIC
 
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-NPY_MAGIC = b"\x93NUMPY"
-DEFAULT_LIMIT = 1 << 30  # as configs/default.yaml: limits.npz_bytes
 _BROKEN = (zlib.error, EOFError, OSError, ValueError, KeyError, struct.error, NotImplementedError,
            RuntimeError, UnicodeDecodeError, OverflowError)
 
@@ -33,15 +32,6 @@ def _broken() -> tuple:
     return (zipfile.BadZipFile, *_BROKEN)
 
 
-def stream_limit(limit: int | None = None) -> int:
-    """The most bytes an NPZ declaring at most ``limit`` bytes of arrays (``limits.npz_bytes``)
-    may take when it must be read whole, from a pipe: the arrays, 1/256 more for compression's
-    worst growth (deflate's is under 1/2000), and 4 MiB for the zip's headers and directory
-    (np.savez writes about 150 bytes a member)."""
-    limit = DEFAULT_LIMIT if limit is None else limit
-    return limit + limit // 256 + (4 << 20)
-
-
 class Unread:
     """A member whose header refused it (Python objects, records, ...), left unread: the
     SpecError is raised only where the member is used (``npz_arrays(..., defer=True)``)."""
@@ -51,10 +41,16 @@ class Unread:
 
 
 def npz_arrays(data, single: str, limit: int | None = None, precheck=None,
-               defer: bool = False) -> dict:
+               defer: bool = False, mapped: tuple = (), map_if=None) -> dict:
     """Every member of an NPZ (its bytes, or a seekable binary file) as an array; SpecError
     ``single`` when it is one .npy. With ``defer``, a member whose header is refused becomes an
     ``Unread`` (a gradient file may hold a ``cache`` that names no gradient).
+
+    A member named in ``mapped`` that is stored uncompressed in a regular file is read through
+    a read-only memory map (``npzmap``), after the same checks; it is not held in memory, so
+    it does not count against ``limit``, which caps what is. ``map_if(headers, read)``, if
+    given, is called after ``precheck`` and says which of them may be mapped (not one its
+    reader would copy whole); the others are read, and counted, as any member.
 
     ``precheck(headers, read)``, if given, is called once every header is checked and before
     any array is read: ``headers`` maps each member to its declared ``(shape, dtype)``, and
@@ -72,10 +68,12 @@ def npz_arrays(data, single: str, limit: int | None = None, precheck=None,
         infos = archive.infolist()
     except _broken():
         raise SpecError("is not a valid NPZ file") from None
-    declared = sum(info.file_size for info in infos)
+    on_file = mapped and npzmap.regular_fd(f) is not None
+    maps = {info.filename for info in infos if on_file and npzmap.mappable(info)
+            and info.filename[:-4] in mapped and info.filename.endswith(".npy")}
+    declared = sum(info.file_size for info in infos if info.filename not in maps)
     if declared > limit:
-        raise SpecError(f"declares {declared:,} bytes of arrays, more than the limit of {limit:,} "
-                        "(limits.npz_bytes in the settings)")
+        raise SpecError(too_big(declared, limit, maps))
     with archive:
         members, headers, arrays = {}, {}, {}
         for info in infos:
@@ -86,7 +84,7 @@ def npz_arrays(data, single: str, limit: int | None = None, precheck=None,
                                 "np.savez writes it", path=(key,))
             members[key] = info
             try:
-                headers[key] = _header(archive, info, limit)
+                headers[key] = _header(archive, info, None if info.filename in maps else limit)
             except SpecError as e:
                 if not defer or not e.path:
                     raise
@@ -94,12 +92,28 @@ def npz_arrays(data, single: str, limit: int | None = None, precheck=None,
 
         def read(key: str) -> np.ndarray:
             if key not in arrays:
-                arrays[key] = _read(archive, members[key], key)
+                info = members[key]
+                arrays[key] = npzmap.mapped_member(f, info, headers[key], key) \
+                    if info.filename in maps else _read(archive, info, key)
             return arrays[key]
 
         if precheck is not None:
             precheck(headers, read)
+        if map_if is not None and maps:
+            _unmap(maps, set(map_if(headers, read)), infos, archive, limit)
         return {key: read(key) for key in members}
+
+
+def _unmap(maps: set, keep: set, infos: list, archive, limit: int) -> None:
+    """Take the members not in ``keep`` out of ``maps``, and hold them to ``limit`` as any."""
+    unmapped = {name for name in maps if name[:-4] not in keep}
+    maps -= unmapped
+    declared = sum(info.file_size for info in infos if info.filename not in maps)
+    if declared > limit:
+        raise SpecError(too_big(declared, limit, maps))
+    for info in infos:
+        if info.filename in unmapped:
+            _header(archive, info, limit)
 
 
 def _key(info) -> str:
@@ -109,8 +123,20 @@ def _key(info) -> str:
     return info.filename[:-4]
 
 
-def _header(archive, info, limit: int):
-    """Shape and dtype from the member's .npy header, checked before its data is read."""
+def too_big(declared: int, limit: int, maps=()) -> str:
+    """The refusal of an NPZ declaring more than ``limit`` bytes of arrays held in memory, with
+    the setting that raises it (``maps``: the members already left out of the count)."""
+    room = -(-declared // (1 << 30)) << 30  # the next whole GiB
+    unmapped = "" if maps else ("; with run --batch-chunk N, X and T stored uncompressed "
+                                "(np.savez) are read from the file as needed and not counted")
+    return (f"declares {declared:,} bytes of arrays, more than the limit of {limit:,} "
+            f"(limits.npz_bytes in the settings); to raise it, give --config FILE with a FILE "
+            f"holding `limits: {{npz_bytes: {room}}}`{unmapped}")
+
+
+def _header(archive, info, limit: int | None):
+    """Shape and dtype from the member's .npy header, checked before its data is read; a
+    member with ``limit`` None (one to be mapped) is held only to the bytes it holds."""
     key = info.filename[:-4]
     try:
         with archive.open(info) as f:
@@ -137,10 +163,11 @@ def _header(archive, info, limit: int):
                         path=(key,))
     # an entry of no bytes (a string dtype of length 0) still counts one: 10**18 of them are refused
     nbytes = math.prod(shape) * max(dtype.itemsize, 1)
-    if nbytes > min(limit, info.file_size):
+    if nbytes > (info.file_size if limit is None else min(limit, info.file_size)):
         size = f"{nbytes:,} bytes" if dtype.itemsize else f"{nbytes:,} entries"
+        cap = "" if limit is None else f" (limit {limit:,})"
         raise SpecError(f"declares the shape {quoted(shape)} of {dtype} ({size}), but the member "
-                        f"holds {info.file_size:,} bytes (limit {limit:,})", path=(key,))
+                        f"holds {info.file_size:,} bytes{cap}", path=(key,))
     return tuple(shape), dtype
 
 

@@ -19,7 +19,7 @@ from ..model.spec import known_keys, misnamed, unknown_key
 from ..model.values import described, kind_of
 from .npzread import npz_arrays
 from .npzstages import MEMBERS as STAGE_MEMBERS, npz_stages
-from .sources import load_file, read_bytes  # noqa: F401 - config and specfile read through here
+from .sources import load_file
 
 NPZ_SINGLE = "is a single .npy array, not an NPZ spec"
 SPEC_EMPTY = "is empty; a spec is a mapping with X, T, layers and loss"
@@ -38,18 +38,21 @@ NPZ_REGULARIZATION = {f"regularization_{key}": key for key in KEYS}  # member: k
 
 
 def load(source, *, name: str | None = None, build=Network, limit: int | None = None,
-         read_limit: int | None = None, memory_limit: int | None = None) -> Network:
+         read_limit: int | None = None, memory_limit: int | None = None,
+         mapped: bool = False) -> Network:
     """Load a spec from a path (YAML or NPZ, told apart by content), or ``-`` for standard input.
 
     Raises ``SpecError`` with the file, place and line of the first problem. ``build`` makes the
     network from ``Network``'s keyword arguments (``nngrad explain`` adds its shape walk).
     ``limit`` caps the bytes an NPZ may declare (default: ``limits.npz_bytes`` of the settings),
     ``read_limit`` the bytes of a YAML or JSON text (default: ``limits.read_bytes``); an NPZ on a
-    pipe is read up to ``npzread.stream_limit(limit)`` (see ``sources``). ``memory_limit`` caps
+    pipe is read up to ``sources.stream_limit(limit)``. ``memory_limit`` caps
     the memory a YAML text's reading may need (default: ``limits.memory_bytes``; see
-    ``yamlread.compose_rows``).
+    ``yamlread.compose_rows``). With ``mapped``, an NPZ file's X and T, if stored uncompressed,
+    are read-only memory maps of the file (``npzmap``), checked as any array is, read as they
+    are used, and not counted against ``limit``.
     """
-    return load_file(source, name, lambda data: from_npz(data, build, limit),
+    return load_file(source, name, lambda data: from_npz(data, build, limit, mapped),
                      lambda data: from_yaml(data, build, memory_limit), limit=limit,
                      read_limit=read_limit)
 
@@ -170,19 +173,22 @@ def _check_numbers(row: list, path: tuple) -> None:
             raise SpecError(f"is {described(x)}; a number was expected", path=(*path, j))
 
 
-def from_npz(data, build=Network, limit: int | None = None) -> Network:
+def from_npz(data, build=Network, limit: int | None = None, mapped: bool = False) -> Network:
     """A Network from an NPZ spec, its bytes or a binary file (arrays X, T, W1.., b1.., activations,
-    loss)."""
-    return from_arrays(spec_arrays(data, limit), build)
+    loss); ``mapped`` as for ``load``."""
+    return from_arrays(spec_arrays(data, limit, mapped), build)
 
 
-def spec_arrays(data, limit: int | None = None) -> dict:
-    """The members of an NPZ spec (bytes or a seekable binary file), as ``npz_arrays`` reads them;
-    but first the shapes their headers declare are checked against each other (``npzshapes``),
-    so that a spec that cannot fit is refused before any array is read."""
+def spec_arrays(data, limit: int | None = None, mapped: bool = False) -> dict:
+    """The members of an NPZ spec (bytes or a seekable binary file), as ``npz_arrays`` reads them
+    (X and T mapped, with ``mapped``: ``npzmap.BATCH``); but first the shapes their headers
+    declare are checked against each other (``npzshapes``), so that a spec that cannot fit is
+    refused before any array is read."""
+    from .npzmap import BATCH, in_spec_dtype
     from .npzshapes import check_headers
 
-    return npz_arrays(data, NPZ_SINGLE, limit, precheck=check_headers)
+    return npz_arrays(data, NPZ_SINGLE, limit, precheck=check_headers,
+                      mapped=BATCH if mapped else (), map_if=in_spec_dtype)
 
 
 def from_arrays(arrays: dict, build=Network) -> Network:

@@ -9,7 +9,7 @@ costs at most the cap:
   ``DEFAULT_READ_LIMIT``); a regular file larger than that is refused before it is read;
 - an NPZ that is not a regular file (standard input, ``<(cat net.npz)``), read whole so that
   zipfile can seek in it: what an NPZ within ``limit`` bytes of arrays (``limits.npz_bytes``)
-  can take with its zip structure, ``npzread.stream_limit(limit)``.
+  can take with its zip structure, ``stream_limit(limit)``.
 
 Standard input that the shell closed (``nngrad run - <&-``) is "standard input is closed".
 """
@@ -23,9 +23,21 @@ import stat
 import sys
 from contextlib import contextmanager
 
-from . import npzread
 from ..errors import SpecError
-from .npzread import NPY_MAGIC, ZIP_MAGIC, stream_limit
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+NPY_MAGIC = b"\x93NUMPY"
+DEFAULT_LIMIT = 1 << 30  # as configs/default.yaml: limits.npz_bytes
+
+
+def stream_limit(limit: int | None = None) -> int:
+    """The most bytes an NPZ declaring at most ``limit`` bytes of arrays (``limits.npz_bytes``)
+    may take when it must be read whole, from a pipe: the arrays, 1/256 more for compression's
+    worst growth (deflate's is under 1/2000), and 4 MiB for the zip's headers and directory
+    (np.savez writes about 150 bytes a member)."""
+    limit = DEFAULT_LIMIT if limit is None else limit
+    return limit + limit // 256 + (4 << 20)
+
 
 DEFAULT_READ_LIMIT = 256 << 20  # as configs/default.yaml: limits.read_bytes
 DEFAULT_MEMORY_LIMIT = 4 << 30  # as configs/default.yaml: limits.memory_bytes
@@ -38,7 +50,7 @@ def load_file(source, name: str | None, npz, yaml, *, limit: int | None = None,
     content (or an ``.npz`` name); every SpecError is given the file's name.
 
     ``npz`` is given a seekable binary file: a regular file where it lies, anything else read
-    whole within ``npzread.stream_limit(limit)``. ``yaml`` is given the bytes, at most
+    whole within ``stream_limit(limit)``. ``yaml`` is given the bytes, at most
     ``read_limit`` (default ``DEFAULT_READ_LIMIT``) of them.
     """
     source = os.fsdecode(source)
@@ -148,7 +160,7 @@ def _text(src: _Source, head: bytes, read_limit: int | None) -> io.BytesIO:
 
 
 def _npz_too_big(limit: int | None) -> str:
-    limit = npzread.DEFAULT_LIMIT if limit is None else limit
+    limit = DEFAULT_LIMIT if limit is None else limit
     return (f"is an NPZ of more than {stream_limit(limit):,} bytes read from a pipe: more than "
             f"arrays within the limit of {limit:,} bytes take with their zip structure "
             "(limits.npz_bytes in the settings)")

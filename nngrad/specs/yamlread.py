@@ -34,23 +34,25 @@ _TOKENS = re.compile(rf"({_NUMBER})|([ \t\r\n]+|#[^\n]*)|([A-Za-z_]+|.)", re.S)
 HINT_WINDOW = 2000  # characters before the error that are looked at
 
 
-def parse(data: bytes, empty: str | None, memory_limit: int | None = None):
+def parse(data: bytes, empty: str | None, memory_limit: int | None = None, rows: bool = True):
     """The node tree of YAML bytes (UTF-8, a BOM allowed); for an empty document, SpecError
     with the message ``empty``, or None when ``empty`` is None. ``memory_limit``: see
-    ``compose_rows``."""
-    return parse_rows(data, empty, memory_limit)[0]
+    ``compose_rows``; without ``rows``, libyaml reads it all (a small text: a settings file,
+    read without numpy)."""
+    return parse_rows(data, empty, memory_limit, rows)[0]
 
 
-def parse_rows(data: bytes, empty: str | None, memory_limit: int | None = None):
+def parse_rows(data: bytes, empty: str | None, memory_limit: int | None = None,
+               rows: bool = True):
     """``parse``'s tree, and the rows lifted in it (as ``compose_rows`` gives them)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise SpecError(f"is not UTF-8 text (byte {e.start} is {data[e.start]:#04x})") from None
-    root, rows = compose_rows(text, memory_limit)
+    root, lifted = compose_rows(text, memory_limit, rows)
     if root is None and empty is not None:
         raise SpecError(empty)
-    return root, rows
+    return root, lifted
 
 
 def compose(text: str, memory_limit: int | None = None):
@@ -58,7 +60,7 @@ def compose(text: str, memory_limit: int | None = None):
     return compose_rows(text, memory_limit)[0]
 
 
-def compose_rows(text: str, memory_limit: int | None = None):
+def compose_rows(text: str, memory_limit: int | None = None, lift_rows: bool = True):
     """The node tree of ``text``, and the ``Lifted`` rows in it by name (to patch them in place).
 
     The memory a reading needs is estimated first, from the count of its values (its commas,
@@ -74,7 +76,7 @@ def compose_rows(text: str, memory_limit: int | None = None):
     depth_guard(text)
     limit = DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit
     _fits(text, LIFTED_BYTES, limit)
-    for whole in (True, False):
+    for whole in (True, False) if lift_rows else ():
         lifted, rows = lift(text, whole)
         if not rows:
             break

@@ -4,14 +4,17 @@ The numeric side always runs in float64: d ≈ (L(p + eps) - L(p - eps)) / (2 ep
 perturbs every parameter (2 forward passes each). Fast mode checks ``directions`` random unit
 directions v per tensor, comparing the directional derivative (L(p + eps v) - L(p - eps v)) / 2eps
 with sum(G * v), so its cost does not grow with the number of parameters (as PyTorch's
-gradcheck fast mode). It perturbs Z_l rather than recompute it: Z_l ± eps (A_{l-1} · V) for
-W_l, Z_l ± eps v for b_l (a norm's gamma_l or beta_l, which enter after Z_l, are moved in place
-with Z_l kept), with the unperturbed forward pass computed once, and runs only layers l..L
-forward from there. A perturbation that moves a pre-activation across a kink (each
-activation's and loss's record says where: relu at 0, mae where y = t, svm at a margin of 0; the
-L1 penalty at a weight of 0) is skipped and reported, not failed. A tensor that is 0 to within
-atol on both sides (b before a batchnorm, which the norm's mean removes) has relative error 0:
-its finite differences' rounding noise has no scale to be relative to.
+gradcheck fast mode). Where layers l..L have no norm or dropout, both move Z_l from the
+unperturbed pass, Z_l ± eps (A_{l-1} · V) for W_l and Z_l ± eps v for b_l (an entry: V one-hot),
+and stack a tensor's perturbations into blocks that each run layers l..L once (``stacked``).
+Else (a norm's statistics and a dropout mask are the batch's) one runs at a time: full mode
+moves the parameter and runs the whole net (``_full``); fast mode moves Z_l, or gamma_l and
+beta_l in place with Z_l kept, and runs layers l..L (``_fast``). A perturbation
+that moves a pre-activation across a kink (each activation's and loss's record says where: relu
+at 0, mae where y = t, svm at a margin of 0; the L1 penalty at a weight of 0) is skipped and
+reported, not failed. A tensor that is 0 to within atol on both sides (b before a batchnorm,
+which the norm's mean removes) has relative error 0: its finite differences' rounding noise has
+no scale to be relative to.
 
 ``part`` checks the whole loss (``all``), or the loss of the outputs (``data``) or the penalty
 alone (``penalty``), as cs231n advises; ``input_grad`` also checks dA0 by perturbing X.
@@ -32,9 +35,10 @@ from ..numerics.passes import forward, forward_from, forward_loss, loss_value, r
 from ..numerics.regularization import penalty, penalty_grads
 from .report import (OK, SKIPPED_KINK, TOLERANCES, WRONG_VALUES, Report, TensorReport,
                      overflow_warning)
+from .stacked import applies, fast_directions, full_entries, kind_of as _kind
+from .tails import user_index as _user_index
 
-MODES = ("auto", "full", "fast")
-PARTS = ("all", "data", "penalty")
+from . import MODES, PARTS  # noqa: F401 - gradcheck.PARTS as before
 
 
 def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
@@ -71,7 +75,7 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
     if mode == "auto":
         mode = "full" if n_params + (net.X.size if input_grad else 0) <= full_max_params else "fast"
     rng = np.random.default_rng(seed)
-    base = _unperturbed(net64) if mode == "fast" else None
+    base = _unperturbed(net64) if objective.data or mode == "fast" else None
     report = Report("check", settings={"mode": mode, "eps": eps, "rtol": rtol, "atol": atol,
                                        "parameters": n_params, "dtype": net.dtype, "part": part,
                                        **({"inputs": net.X.size} if input_grad else {}),
@@ -80,14 +84,18 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
                                                   for _, P in params))
     for name, P in params:
         G = np.asarray(analytic[name], dtype=np.float64)
+        stacked = applies(net64, name, objective)
         if mode == "full":
-            a, n, kinks = _full(net64, name, P, G, eps, objective, tick)
+            a, n, kinks = (G.reshape(-1), *full_entries(net64, base, name, P, eps, objective, tick)) \
+                if stacked else _full(net64, name, P, G, eps, objective, tick)
         else:
-            a, n, kinks = _fast(net64, base, name, P, G, eps, directions, rng, objective, tick)
-        at = (lambda i: (i,)) if mode == "fast" else (lambda i, s=P.shape: _unravel(i, s))
+            a, n, kinks = (fast_directions if stacked else _fast)(
+                net64, base, name, P, G, eps, directions, rng, objective, tick)
+        at = (lambda i: (i,)) if mode == "fast" else \
+            (lambda i, s=P.shape: tuple(map(int, np.unravel_index(i, s))))
         with np.errstate(all="ignore"):  # inf - inf where the net overflowed: nan, never ok
             report.tensors[name] = _verdict(a, n, kinks, rtol, atol)
-            candidates += _elements(name, a, n, kinks, at)
+            candidates += _elements(name, a, n, kinks, at, worst)
         report.skipped += [f"{name}{_label(at(i), mode)}: {why}; skipped" for i, why in kinks.items()]
     overflowed = analytic.first_nonfinite() if hasattr(analytic, "first_nonfinite") else None
     if overflowed is not None:
@@ -133,13 +141,13 @@ def _float64_copy(net: Network) -> Network:
 
 
 def _counter(progress, total: int):
-    """A function to call after each perturbation, telling ``progress(done, total)``."""
+    """``tick(k=1)``, to call after k perturbations: tells ``progress(done, total)`` for each."""
     done = 0
 
-    def tick() -> None:
+    def tick(k: int = 1) -> None:
         nonlocal done
-        done += 1
-        if progress is not None:
+        for _ in range(k if progress is not None else 0):
+            done += 1
             progress(done, total)
 
     return tick
@@ -161,12 +169,6 @@ def _full(net, name, P, G, eps, objective, tick):
             kinks[i] = crossing
         tick()
     return G.reshape(-1), numeric, kinks
-
-
-def _kind(name: str) -> str:
-    """``dW2`` -> W, ``dB2`` -> b, ``dgamma2`` -> gamma: the kind of parameter a gradient is of."""
-    kind = name[1:].rstrip("0123456789")
-    return "b" if kind == "B" else kind
 
 
 def _l1_crossed(net, name, objective, plus, minus) -> str | None:
@@ -278,20 +280,18 @@ def _verdict(a, n, kinks, rtol, atol) -> TensorReport:
     return TensorReport(status, max_abs, max_rel, checked=int(keep.sum()), skipped=len(kinks))
 
 
-def _elements(name, a, n, kinks, at):
-    """(name, index, analytic, numeric, |a - n| / max|n|) for every entry not skipped."""
+def _elements(name, a, n, kinks, at, most: int):
+    """(name, index, analytic, numeric, |a - n| / max|n|) for the ``most`` entries not skipped
+    with the largest errors (a nan first; ties in entry order), or for all if ``most`` < 0."""
     scale = float(np.abs(n).max()) or 1.0
-    return [(name, at(i), float(a[i]), float(n[i]), float(abs(a[i] - n[i]) / scale))
-            for i in range(a.size) if i not in kinks]
-
-
-def _unravel(i: int, shape) -> tuple:
-    return tuple(int(k) for k in np.unravel_index(i, shape))
-
-
-def _user_index(rows_index, layout) -> str:
-    index = [int(i) for i in rows_index]
-    return "[" + ", ".join(map(str, index if layout == "rows" else index[::-1])) + "]"
+    kept = np.ones(a.size, dtype=bool)
+    kept[list(kinks)] = False
+    index = np.flatnonzero(kept)
+    rel = np.abs(a[index] - n[index]) / scale
+    order = np.argsort(np.where(rel == rel, -rel, -np.inf), kind="stable")
+    order = order[:most] if most >= 0 else order
+    return [(name, at(int(i)), float(a[i]), float(n[i]), float(e))
+            for i, e in zip(index[order], rel[order])]
 
 
 def _label(index: tuple, mode: str) -> str:

@@ -1,4 +1,5 @@
-"""Cold start of the nngrad command beside ``python -c "import numpy"``, measured in one run.
+"""Cold start of the nngrad command beside ``python -c "import numpy"``, measured in one run;
+``nngrad --help`` beside ``import click`` too (it needs no numpy).
 
     python tests/benchmarks/bench_coldstart.py [--repeat N]
 
@@ -25,6 +26,8 @@ COMMANDS = {
     "nngrad run <sample 1> --format json": [sys.executable, "-m", "nngrad", "run", str(SAMPLE),
                                             "--format", "json"],
     "nngrad run <sample 1> (table)": [sys.executable, "-m", "nngrad", "run", str(SAMPLE)],
+    "python -c 'import click'": [sys.executable, "-c", "import click"],
+    "nngrad --help": [sys.executable, "-m", "nngrad", "--help"],
 }
 
 
@@ -49,6 +52,8 @@ def report(repeat: int) -> list[str]:
     for name, values in times.items():
         median = statistics.median(values)
         lines.append(f"  {name:<40} {median * 1000:7.1f} ms   {median / base:5.2f}x import numpy")
+    click = statistics.median(times["python -c 'import click'"])
+    lines.append(f"  nngrad --help: {statistics.median(times['nngrad --help']) / click:.2f}x import click")
     return lines
 
 
