@@ -206,19 +206,42 @@ def test_fast_directions_are_the_oracles_directional_differences(monkeypatch, la
 
 
 @pytest.mark.parametrize("layout", ["rows", "columns"])
-def test_a_staged_net_stacks_only_the_layers_after_its_stages(layout):
+def test_a_staged_net_is_stacked_through_its_stages(layout):
     import oracle_stages
     from test_stages import staged_spec
 
     spec = staged_spec(layout, norm="mixed", dropout="seed", reg={"l2": 0.1, "biases": True})
     net = network(spec)
-    assert net.layers[1].stages and not net.layers[2].stages  # W3 and b3 are stacked, not the rest
+    assert tails.stackable(net, 1, whole=True) and not tails.stackable(net, 1)  # a batch a group
     report = nngrad.check(net, mode="full", worst=10**6)
     assert report.agree
     got = numeric_of(report)
     for name, d in oracle_stages.central_differences(spec).items():
         for index in np.ndindex(d.shape):
             assert got[(name, index)] == pytest.approx(d[index], rel=1e-6, abs=1e-9), (name, index)
+
+
+@pytest.mark.parametrize("norm", ["batchnorm", "layernorm"])
+def test_fast_mode_through_stages_is_the_oracles_directional_differences(monkeypatch, norm):
+    import oracle_stages
+    from test_stages import staged_spec
+
+    monkeypatch.setattr(tails, "BLOCK_BYTES", 1)  # one direction a block too
+    spec = staged_spec("rows", norm=norm, dropout="mask")
+    eps, directions = 1e-6, 3
+    report = nngrad.check(network(spec), mode="fast", eps=eps, directions=directions, worst=100)
+    numeric = {(name, index[0]): n for name, index, _, n, _ in report.worst}
+    rng = np.random.default_rng(0)  # the seed check draws its directions from, tensor by tensor
+    params = oracle_stages.params_of(spec)
+    for key, p in params.items():
+        kind = key.rstrip("0123456789")
+        for j in range(directions):
+            v = rng.standard_normal(p.shape)
+            v /= np.linalg.norm(v)
+            losses = [oracle_stages.loss(spec, {**params, key: p + s * eps * v}) for s in (1, -1)]
+            name = oracle_stages.GRAD_NAME[kind] + key[len(kind):]
+            assert numeric[(name, j)] == pytest.approx((losses[0] - losses[1]) / (2 * eps),
+                                                       rel=1e-6, abs=1e-9), (name, j)
 
 
 def test_full_mode_on_a_wide_net_holds_a_few_blocks_at_a_time():

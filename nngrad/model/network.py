@@ -80,7 +80,8 @@ GRADIENT = {"W": "dW", "b": "dB", "gamma": "dgamma", "beta": "dbeta"}  # a param
 class RowsLayer(NamedTuple):
     """A validated layer as the passes read it, in the rows layout: ``W`` (n_in, n_out) and ``b``
     ((n_out,) or (1, n_out)) views of the layer's own arrays, ``f(Z)`` and ``vjp(dA, Z, A)`` with
-    the activation's parameters bound, and the ``layer`` itself (None when it has no stages)."""
+    the activation's parameters bound (f as called under ``np.errstate(all="ignore")``), and the
+    ``layer`` itself as ``staged`` (None when it has no stages)."""
 
     W: Any
     b: Any
@@ -143,7 +144,8 @@ class Network:
         for layer in self.layers:
             act, p = ACTIVATIONS[layer.activation], layer.params
             W, b = _rows_arrays(layer, self.layout)
-            out.append(RowsLayer(W, b, partial(act.f, **p) if p else act.f,
+            f = act.f_ignoring or act.f  # the passes ignore floating-point warnings
+            out.append(RowsLayer(W, b, partial(f, **p) if p else f,
                                  partial(act.vjp, **p) if p else act.vjp, act.reads_z,
                                  layer if layer.stages else None))
         return tuple(out)

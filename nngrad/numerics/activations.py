@@ -27,9 +27,15 @@ def sigmoid(z):
     Below z of about -709 (-88 in float32) exp(-z) is inf, which gives the exact limit 0; that
     overflow is expected, and not reported.
     """
-    e = np.negative(z)
     with np.errstate(over="ignore"):
-        np.exp(e, out=e)
+        return sigmoid_ignoring(z)
+
+
+def sigmoid_ignoring(z):
+    """``sigmoid`` for a caller that has the overflow ignored already (the passes run under
+    ``np.errstate(all="ignore")``): the same numbers, without a context of its own."""
+    e = np.negative(z)
+    np.exp(e, out=e)
     e += 1
     return np.reciprocal(e, out=e)
 
@@ -162,7 +168,8 @@ ACTIVATIONS: dict[str, Activation] = {
         "σ′(Z) = σ(Z)(1 − σ(Z)) = A ⊙ (1 − A), from the forward output",
         Notation("σ", r"\sigma", "1 / (1 + np.exp(-{x}))"), None,
         (("Z (1 − Z), the derivative's formula applied to Z instead of A",
-          lambda g, z, a: g * z * (1 - z)),), reads_z=False, aliases=("logistic",)),
+          lambda g, z, a: g * z * (1 - z)),), reads_z=False, aliases=("logistic",),
+        f_ignoring=sigmoid_ignoring),
     "tanh": Activation(
         np.tanh, tanh_vjp, "tanh(z)", "1 - a^2",
         lambda E, g, z, a, p: E.Op("*", g, E.Op("-", E.Num(1), E.Pow(a), boxed=True)),

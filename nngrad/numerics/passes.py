@@ -29,14 +29,17 @@ def forward(net: Network) -> tuple[list, list]:
     """Pre-activations and activations of every layer, in the rows layout.
 
     Z_l = A_{l-1} @ W_l + b_l, A_l = f_l(Z_l), A_0 = X; each (m, n_l). With stages, Z_l is the
-    affine output and A_l the layer's output (after a norm, f and dropout).
+    affine output and A_l the layer's output (after a norm, f and dropout). Overflow is not
+    reported: a value that is not finite stays so.
     """
-    return _forward(net, rows(net.X, net.layout))[:2]
+    with np.errstate(all="ignore"):
+        return _forward(net, rows(net.X, net.layout))[:2]
 
 
 def forward_from(net: Network, l: int, Z: np.ndarray) -> tuple[list, list, list]:
     """The Zs, As and stage values of layers l..L (rows layout, l from 1) when layer l's affine
-    output is Z; what a perturbation of W_l or b_l changes, and all that it changes."""
+    output is Z; what a perturbation of W_l or b_l changes, and all that it changes. Call under
+    ``np.errstate(all="ignore")``, as the passes run."""
     A, saved = _layer_forward(net, net.rows_layers[l - 1], Z)
     Zs, As, Ss = _forward(net, A, start=l)
     return [Z, *Zs], [A, *As], [saved, *Ss]
@@ -92,7 +95,7 @@ def output_grads(net: Network, Z, A, T, factor: float | None = None) -> tuple[np
         if factor != 1.0:
             dZ *= factor
         return dA, dZ
-    return dA, ACTIVATIONS[last.activation].vjp(dA, Z, A, **last.params)
+    return dA, net.rows_layers[-1].vjp(dA, Z, A)
 
 
 def forward_loss(net: Network, with_penalty: bool = True) -> tuple[float, list, list, list]:

@@ -32,7 +32,9 @@ class Activation(NamedTuple):
     ``prime`` (with ``f_prime``) for a derivative that the rule names as a function; ``kink(z)``
     an array whose sign changes where f' jumps (None: smooth); ``mistakes`` the usual wrong
     derivatives, ``(label, vjp)``, that compare tries; ``reads_z=False``: vjp reads only g and a;
-    ``aliases`` other libraries' names for it, which a spec refuses with a "did you mean".
+    ``aliases`` other libraries' names for it, which a spec refuses with a "did you mean";
+    ``f_ignoring``, f for a caller that runs under ``np.errstate(all="ignore")`` already (the
+    passes), where f's own care for floating-point warnings costs more than the arithmetic.
     """
 
     f: Callable
@@ -50,6 +52,7 @@ class Activation(NamedTuple):
     prime: Notation | None = None
     f_prime: Callable | None = None
     aliases: tuple = ()
+    f_ignoring: Callable | None = None
 
 
 class Loss(NamedTuple):

@@ -18,7 +18,8 @@ and for dropout dH = dA * mask / keep: the same mask and the same 1/keep as forw
 in training mode (batch statistics); a one-example batch has var = 0, so S = beta.
 
 Each record's forward takes the stage's validated state (``Norm`` or ``Dropout``) and returns its
-output with the values it saves, by the names ``run`` shows them under (``values``); its vjp
+output with the values it saves, by the names ``run`` shows them under (``values``); it also takes
+Z as (G, m, n), G batches stacked (gradient checking's perturbations), each its own. Its vjp
 returns the input's gradient with the stage gradients (``grads``) and the parameters' (``params``).
 Pure numpy: nothing is changed in place that the caller passed in.
 """
@@ -134,7 +135,7 @@ def _dropout_vjp(dA, saved: dict, st: Dropout, layout: str):
     return dH, {"dH": dH}
 
 
-_BN, _LN = _norm(0), _norm(1)
+_BN, _LN = _norm(-2), _norm(-1)  # the batch and the features: Z may be (groups, m, n) too
 _NORM_VALUES, _NORM_GRADS = ("mu", "var", "xhat", "S"), ("dS", "dxhat")
 
 STAGES = {

@@ -84,7 +84,7 @@ def check_gradients(net: Network, *, mode: str = "auto", eps: float = 1e-6,
                                                   for _, P in params))
     for name, P in params:
         G = np.asarray(analytic[name], dtype=np.float64)
-        stacked = applies(net64, name, objective)
+        stacked = applies(net64, name, objective, mode)
         if mode == "full":
             a, n, kinks = (G.reshape(-1), *full_entries(net64, base, name, P, eps, objective, tick)) \
                 if stacked else _full(net64, name, P, G, eps, objective, tick)

@@ -42,11 +42,13 @@ def layer_of(name: str) -> int:
     return 1 if name == "dA0" else int(name[1 + len(kind_of(name)):])
 
 
-def applies(net, name: str, objective) -> bool:
+def applies(net, name: str, objective, mode: str = "full") -> bool:
     """Whether ``full_entries`` and ``fast_directions`` can check this tensor: W, b or X, with
-    layers l..L stackable (or no data part, where nothing runs forward)."""
+    layers l..L stackable (or no data part, where nothing runs forward); a full-mode X entry
+    moves one example, a group of one row, which a stage's batch must not be cut into."""
+    whole = mode == "fast" or kind_of(name) != "X"
     return kind_of(name) in ("W", "b", "X") and (not objective.data or
-                                                 stackable(net, layer_of(name)))
+                                                 stackable(net, layer_of(name), whole))
 
 
 def full_entries(net, base, name: str, P: np.ndarray, eps: float, objective, tick):
@@ -60,7 +62,7 @@ def full_entries(net, base, name: str, P: np.ndarray, eps: float, objective, tic
         index = (np.arange(P.size),) if kind == "b" else np.unravel_index(np.arange(P.size), P.shape)
         if kind != "b" and net.layout == "columns":
             index = index[::-1]  # (i, j) of W or (e, i) of X in the rows layout; j of b
-        column = kind != "X" and l < len(net.layers) and \
+        column = kind != "X" and l < len(net.layers) and not net.layers[l - 1].stages and \
             ACTIVATIONS[net.layers[l - 1].activation].elementwise
         for start in range(0, P.size, per):
             u = np.arange(start, min(P.size, start + per))

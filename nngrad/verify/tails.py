@@ -1,11 +1,12 @@
 """Layers l..L run once on a block of stacked perturbations: a loss and a kink report per group.
 
 Gradient checking perturbs one layer's affine output Z_l many times over (one entry of W_l, b_l
-or X at a time in full mode, one random direction at a time in fast mode). For a network whose
-layers l..L have no batchnorm, layernorm or dropout, every activation is a function of one
-example's row (elementwise, or softmax over the row's features), and every loss term too (svm
-reads the row): so the perturbed Z_l's can be stacked into one tall block and run through
-layers l..L once, each group of r rows computing what a forward of its own would.
+or X at a time in full mode, one random direction at a time in fast mode). Every activation is
+a function of one example's row (elementwise, or softmax over the row's features), and every
+loss term too (svm reads the row): so the perturbed Z_l's can be stacked into one tall block and
+run through layers l..L once, each group of r rows computing what a forward of its own would.
+A batchnorm, layernorm or dropout reads the whole batch (its statistics, its mask): it runs on
+the block as (groups, m, n), each group a whole batch of m rows.
 
 A block is 2·G groups of r rows, in the rows layout: the G ``+`` groups, then the G ``-``
 groups in the same order (group g of the second half is group g of the first with the
@@ -29,15 +30,17 @@ import numpy as np
 from ..model.shapes import rows
 from ..numerics.activations import ACTIVATIONS
 from ..numerics.losses import FUSED, LOSSES
+from ..numerics.stages import staged_forward
 
 BLOCK_BYTES = 4 * 2**20
 
 
-def stackable(net, l: int) -> bool:
-    """Whether layers l..L can run on a block of stacked examples: no stage (a norm's batch
-    statistics and a dropout mask are the batch's), and every activation row-wise."""
-    return all(not layer.stages and (ACTIVATIONS[layer.activation].elementwise or
-                                     layer.activation == "softmax")
+def stackable(net, l: int, whole: bool = False) -> bool:
+    """Whether layers l..L can run on a block of stacked examples: every activation row-wise,
+    and a stage only when each group is the ``whole`` batch (a norm's batch statistics and a
+    dropout mask are the batch's: the stage runs on the block as (groups, m, n))."""
+    return all((whole or not layer.stages) and (ACTIVATIONS[layer.activation].elementwise or
+                                                layer.activation == "softmax")
                for layer in net.layers[l - 1:])
 
 
@@ -74,11 +77,15 @@ def tail_losses(net, l: int, Z: np.ndarray, T: np.ndarray, factor: float, r: int
         if A is not None:
             Z = A.dot(rows(layer.W, net.layout))
             Z += layer.b.reshape(-1)
-        activation = ACTIVATIONS[layer.activation]
-        if activation.kink is not None:
-            _crossings(activation.kink(Z) > 0, G, r, offsets, kinks, net.layout,
-                       f"crosses the {layer.activation} kink of Z{k}")
-        A = activation.f(Z, **layer.params)
+        activation, S, A = ACTIVATIONS[layer.activation], Z, None
+        if layer.stages:  # each group a whole batch: (2 G, r, n) for the stages
+            A, saved = staged_forward(layer, activation, Z.reshape(2 * G, r, -1), net.layout)
+            A, S = A.reshape(Z.shape), saved["S"].reshape(Z.shape)
+        if activation.kink is not None:  # read at the activation's input: S after a norm
+            _crossings(activation.kink(S) > 0, G, r, offsets, kinks, net.layout,
+                       f"crosses the {layer.activation} kink of {'S' if layer.norm else 'Z'}{k}")
+        if A is None:
+            A = activation.f(Z, **layer.params)
     n = A.shape[1]
     last, record = net.layers[-1], LOSSES[net.loss]
     fused = FUSED.get((last.activation, net.loss))
