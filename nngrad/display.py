@@ -97,8 +97,6 @@ def explanation_markdown(ex) -> str:
     return markdown(ex, title=TITLE, inline_threshold=given["explain"]["inline_threshold"], **shown)
 
 
-# The displays of the classes that ``nngrad`` loads on first use; Result's and Network's, loaded
-# with it, are set in ``nngrad/__init__.py`` (without importing this module).
 def graph_svg(g) -> str:
     """A Graph (``nngrad.graph``) as the SVG ``nngrad graph`` writes."""
     from .render.graph_svg import graph_svg as svg
@@ -106,6 +104,9 @@ def graph_svg(g) -> str:
     return svg(g)
 
 
+# The displays of the classes that ``nngrad`` loads on first use of one of its names. A class
+# reached only through a submodule (``from nngrad.numerics.passes import run``) gets them once
+# any ``nngrad.<name>`` has been used, or ``nngrad.display.attach()`` called.
 DISPLAYS = {  # module: (class, {method: display})
     "nngrad.numerics.result": ("Result", {"__str__": result_text, "_repr_html_": result_html}),
     "nngrad.model.network": ("Network", {"_repr_html_": network_html}),

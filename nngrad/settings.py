@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
+import os
 
 from .errors import SpecError, quoted
 
-_HERE = Path(__file__).resolve().parent
+_HERE = os.path.dirname(os.path.realpath(__file__))  # os.path: pathlib costs 5 ms of imports
 
 MAX_INT = 2 ** 62  # the largest whole-number setting
 # Settings with a narrower range than "a finite number from 0 to MAX_INT": (low, high), or
@@ -25,23 +25,27 @@ class ConfigError(SpecError):
     """A settings file is invalid."""
 
 
-def bundled(folder: str, name: str) -> Path:
+def bundled(folder: str, name: str) -> str:
     """A file shipped with nngrad: ``configs/`` or ``sample_nets/`` (installed, or in a checkout)."""
-    for base in (_HERE / folder, _HERE.parent / folder):
-        if (base / name).is_file():
-            return base / name
+    for base in (_HERE, os.path.dirname(_HERE)):
+        path = os.path.join(base, folder, name)
+        if os.path.isfile(path):
+            return path
     raise FileNotFoundError(f"{folder}/{name} is missing from this installation of nngrad")
 
 
 def samples() -> dict:
     """The bundled sample nets by short name (the file's stem without its number), in file order:
-    ``{"relu_mse": .../01_relu_mse.yaml, ...}``."""
-    folder = next((b for b in (_HERE / "sample_nets", _HERE.parent / "sample_nets") if b.is_dir()), None)
+    ``{"relu_mse": .../01_relu_mse.yaml, ...}`` (``pathlib.Path``s)."""
+    from pathlib import Path
+
+    here = Path(_HERE)
+    folder = next((b for b in (here / "sample_nets", here.parent / "sample_nets") if b.is_dir()), None)
     files = sorted(folder.glob("*.yaml")) if folder else []
     return {p.stem.split("_", 1)[-1] if p.stem[:1].isdigit() else p.stem: p for p in files}
 
 
-def sample(name: str) -> Path:
+def sample(name: str):
     """The bundled sample ``name``: a short name (``mazur``), a file name with or without
     ``.yaml`` (``04_mazur``) or its number (``4``); NngradError, with the nearest names, if none."""
     from .errors import NngradError
@@ -64,11 +68,11 @@ def load_config(path=None) -> dict:
     """The settings: the defaults with ``path``'s values laid over them, checked key by key."""
     settings = _read(bundled("configs", "default.yaml"))
     if path is not None:
-        _merge(settings, _read(Path(path)), (), str(path))
+        _merge(settings, _read(str(path)), (), str(path))
     return settings
 
 
-def _read(path: Path) -> dict:
+def _read(path: str) -> dict:
     from .specs.sources import read_bytes
     from .specs.yamlread import parse, to_python
 

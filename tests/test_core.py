@@ -96,8 +96,7 @@ def test_no_python_loop_over_examples():
     # one example or a thousand: the same number of calls into the activation table
     calls = []
     sig = ACTIVATIONS["sigmoid"]
-    count = lambda z: calls.append(z.shape) or sig.f(z)  # noqa: E731
-    counting = sig._replace(f=count, f_ignoring=count)
+    counting = sig._replace(f=lambda z: calls.append(z.shape) or sig.f(z))
     ACTIVATIONS["sigmoid"] = counting
     try:
         for m in (1, 1000):

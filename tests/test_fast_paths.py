@@ -60,14 +60,46 @@ def test_descend_with_grads_yields_the_gradients_of_each_network():
         assert all(np.array_equal(res[n], fresh[n]) for n in ("dW1", "dB1", "dW2", "dB2"))
 
 
-def test_descend_in_place_never_changes_the_network_given_and_ends_where_descend_ends():
+def test_descend_in_place_never_changes_the_network_given_and_follows_plain_numpy():
     net = nngrad.load(MAZUR)
     before = [p.copy() for p in params(net)]
-    *_, (k, loss, last, _) = descend_in_place(net, 0.5, 5, momentum=0.9)
-    *_, (_, loss2, last2) = nngrad.descend(net, 0.5, 5, momentum=0.9)
-    assert k == 5 and loss == loss2
-    assert all(np.array_equal(a, b) for a, b in zip(params(last), params(last2)))
+    *_, (k, loss, last, _) = descend_in_place(net, 0.5, 5)
+    want, want_loss = mazur_by_hand(0.5, 5)[-1]
+    assert k == 5 and loss == pytest.approx(want_loss, rel=1e-12)
+    for got, expected in zip(params(last), want):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
     assert all(np.array_equal(a, b) for a, b in zip(params(net), before))
+
+
+def test_descend_with_grads_yields_each_networks_whole_result():
+    *_, (_, _, net_k, res) = nngrad.descend(nngrad.load(MAZUR), lr=0.5, steps=2, grads=True)
+    assert list(res) == list(nngrad.run(net_k))  # Z, A, dA, dZ too
+
+
+def test_a_network_pickles_after_it_has_run():
+    import pickle
+
+    net = nngrad.load("sample_nets/01_relu_mse.yaml")
+    nngrad.run(net)  # its rows_layers (functions, lambdas) are made and cached
+    again = pickle.loads(pickle.dumps(net))
+    assert nngrad.run(again).loss == nngrad.run(net).loss
+
+
+@pytest.mark.parametrize("pair", ["losses", "fused"])
+def test_every_loss_derivative_is_a_new_array(pair):
+    """The passes scale dl/dY (and a fused pair's dZ) in place: it must never be Y, T or a view."""
+    from nngrad.numerics.losses import FUSED, LOSSES
+
+    rng = np.random.default_rng(3)
+    Y, T = rng.uniform(0.1, 0.9, (3, 4)), np.eye(4)[[0, 2, 1]]
+    if pair == "losses":
+        for name, loss in LOSSES.items():
+            d = loss.dterm(Y, T, **loss.params)
+            assert not (np.shares_memory(d, Y) or np.shares_memory(d, T)), name
+    else:
+        for name, fused in FUSED.items():
+            d = fused.dz(Y, Y, T)
+            assert not (np.shares_memory(d, Y) or np.shares_memory(d, T)), name
 
 
 def test_a_step_that_leaves_an_infinite_weight_names_it():

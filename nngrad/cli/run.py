@@ -68,7 +68,7 @@ def run(spec: str | None, fmt: str, output: str | None, only: str | None, precis
     path, title = spec_source(spec)
     # streamed, an NPZ file's X and T are memory maps, read as the chunks need them
     net = load(path, name=title, mapped=batch_chunk is not None, **read_limits(settings))
-    guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk)
+    guard_run_memory(net, settings, title, keep=keep, batch_chunk=batch_chunk, input_grad=input_grad)
     res = run_network(net, keep=keep, batch_chunk=batch_chunk, input_grad=input_grad)
     if batch_chunk is not None:
         unchanged_while_mapped(net, title)

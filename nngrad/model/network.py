@@ -117,6 +117,9 @@ class Network:
     regularization: Any = None
     loss_params: Mapping = field(default_factory=dict)
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "rows_layers"}  # functions: made again
+
     def __post_init__(self):
         for name, value in _validated(self).items():
             object.__setattr__(self, name, value)  # each field once, to its validated value
@@ -139,12 +142,13 @@ class Network:
 
     @cached_property
     def rows_layers(self) -> tuple:
-        """Every layer as a ``RowsLayer``, made once per network (the passes' view of it)."""
+        """Every layer as a ``RowsLayer``, made once per network on first use, from the records
+        as they are then (the passes' view of it; not pickled: see ``__getstate__``)."""
         out = []
         for layer in self.layers:
             act, p = ACTIVATIONS[layer.activation], layer.params
             W, b = _rows_arrays(layer, self.layout)
-            f = act.f_ignoring or act.f  # the passes ignore floating-point warnings
+            f = getattr(act.f, "ignoring", act.f)  # the passes ignore floating-point warnings
             out.append(RowsLayer(W, b, partial(f, **p) if p else f,
                                  partial(act.vjp, **p) if p else act.vjp, act.reads_z,
                                  layer if layer.stages else None))

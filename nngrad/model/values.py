@@ -64,11 +64,10 @@ def real(x) -> bool:  # an int or a float of Python or NumPy, not a bool
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
 
 
-def array(value, path, dtype, what="numbers", cast: bool = True) -> np.ndarray:
+def array(value, path, dtype, what="numbers") -> np.ndarray:
     """``value`` as an array of numbers cast to ``dtype``, every entry finite before and after
     the cast; SpecError naming the first bad entry. An array already of ``dtype`` is not
-    copied. Without ``cast``, the array is checked the same (that the cast would keep every
-    entry finite too) and returned in its own dtype: whoever reads it casts a part at a time.
+    copied (a memory map stays one).
 
     The checks hold at most ``CHECK_ENTRIES`` entries of temporaries at a time.
     """
@@ -91,15 +90,12 @@ def array(value, path, dtype, what="numbers", cast: bool = True) -> np.ndarray:
     bad = nonfinite_at(a) if a.dtype.kind == "f" else None
     if bad is not None:
         raise SpecError(f"is {a[bad]}; every number must be finite", path=(*path, *bad))
-    if not cast:
-        bad = _overflow_at(a, dtype)
-    else:
-        with np.errstate(over="ignore"):
-            out = a.astype(dtype, copy=False)
-        bad = nonfinite_at(out) if out is not a else None
+    with np.errstate(over="ignore"):
+        out = a.astype(dtype, copy=False)
+    bad = nonfinite_at(out) if out is not a else None
     if bad is not None:
         raise SpecError(f"is {a[bad]}, too large for {np.dtype(dtype).name}", path=(*path, *bad))
-    return out if cast else a
+    return out
 
 
 CHECK_ENTRIES = 1 << 21  # entries judged at once: a 2 MiB boolean temporary at most
@@ -113,17 +109,6 @@ def nonfinite_at(a, entries: int = CHECK_ENTRIES) -> tuple | None:
     bounded whatever ``a``'s size; each block is handed to ``done_with`` once judged.
     """
     return _first_bad(a, lambda part: ~np.isfinite(part), entries)
-
-
-def _overflow_at(a, dtype, entries: int = CHECK_ENTRIES) -> tuple | None:
-    """The index of the first entry of ``a`` that is finite but not once cast to ``dtype``."""
-    if np.can_cast(a.dtype, dtype, "safe") or a.dtype.kind != "f":
-        return None  # no integer of numpy's (at most 2**64) passes a float32's max
-
-    def bad(part):
-        with np.errstate(over="ignore"):
-            return ~np.isfinite(part.astype(dtype))
-    return _first_bad(a, bad, entries)
 
 
 def _first_bad(a, bad, entries: int) -> tuple | None:

@@ -40,6 +40,8 @@ def sigmoid_ignoring(z):
     return np.reciprocal(e, out=e)
 
 
+sigmoid.ignoring = sigmoid_ignoring  # see records.Activation
+
 def softmax(z):
     """Softmax over the last axis, shifted by the row maximum (log-sum-exp).
 
@@ -168,8 +170,7 @@ ACTIVATIONS: dict[str, Activation] = {
         "σ′(Z) = σ(Z)(1 − σ(Z)) = A ⊙ (1 − A), from the forward output",
         Notation("σ", r"\sigma", "1 / (1 + np.exp(-{x}))"), None,
         (("Z (1 − Z), the derivative's formula applied to Z instead of A",
-          lambda g, z, a: g * z * (1 - z)),), reads_z=False, aliases=("logistic",),
-        f_ignoring=sigmoid_ignoring),
+          lambda g, z, a: g * z * (1 - z)),), reads_z=False, aliases=("logistic",)),
     "tanh": Activation(
         np.tanh, tanh_vjp, "tanh(z)", "1 - a^2",
         lambda E, g, z, a, p: E.Op("*", g, E.Op("-", E.Num(1), E.Pow(a), boxed=True)),

@@ -26,23 +26,23 @@ def descend(net: Network, lr: float, steps: int, *, momentum: float = 0.0,
             update: str = "all", grads: bool = False) -> Iterator[tuple]:
     """Yield ``(k, loss, network)`` for k = 0 (the network given) to ``steps``, the network
     after k steps and its loss. The gradient of each step is that of the network before it.
-    With ``grads``, ``(k, loss, network, result)``: the network's gradients too (``run(network,
-    keep="grads")``; after the last step one more run). Each network yielded is a new one,
-    which later steps leave as it is. NonFiniteError when a step leaves a W or b that is not
-    finite (a network cannot hold it)."""
-    for k, loss, net_k, res in descend_in_place(net, lr, steps, momentum=momentum,
-                                                update=update, grads=grads):
+    With ``grads``, ``(k, loss, network, result)``: the network's ``run`` too (after the last
+    step one more run). Each network yielded is a new one, which later steps leave as it is.
+    NonFiniteError when a step leaves a W or b that is not finite (a network cannot hold it)."""
+    for k, loss, net_k, _ in descend_in_place(net, lr, steps, momentum=momentum, update=update,
+                                              grads=grads):
         net_k = net if k == 0 else net_k.trusted_parameters(
             {(l, kind): p.copy() for _, l, kind, p in net_k.parameters()})
-        yield (k, loss, net_k, res) if grads else (k, loss, net_k)
+        yield (k, loss, net_k, run(net_k)) if grads else (k, loss, net_k)
 
 
 def descend_in_place(net: Network, lr: float, steps: int, *, momentum: float = 0.0,
                      update: str = "all", grads: bool = False) -> Iterator[tuple]:
     """``descend``'s steps on a copy of ``net`` that each step updates in place: yields ``(k,
     loss, network, result or None)``, the network being valid only until the next step (k = 0
-    yields ``net`` itself, which is never changed). The network after the last step is the
-    caller's to keep. For a caller that reads each network at once (``nngrad step``)."""
+    yields ``net`` itself, which is never changed), the result (with ``grads``) its ``run(network,
+    keep="grads")``. The network after the last step is the caller's to keep. For a caller that
+    reads each network at once (``nngrad step``)."""
     if update not in UPDATES:
         raise ValueError(f"update must be one of {UPDATES}, not {update!r}")
     res = run(net, keep="grads")

@@ -32,9 +32,9 @@ class Activation(NamedTuple):
     ``prime`` (with ``f_prime``) for a derivative that the rule names as a function; ``kink(z)``
     an array whose sign changes where f' jumps (None: smooth); ``mistakes`` the usual wrong
     derivatives, ``(label, vjp)``, that compare tries; ``reads_z=False``: vjp reads only g and a;
-    ``aliases`` other libraries' names for it, which a spec refuses with a "did you mean";
-    ``f_ignoring``, f for a caller that runs under ``np.errstate(all="ignore")`` already (the
-    passes), where f's own care for floating-point warnings costs more than the arithmetic.
+    ``aliases`` other libraries' names for it, which a spec refuses with a "did you mean". An
+    ``f`` may carry ``f.ignoring``, itself for a caller already under ``np.errstate(all="ignore")``
+    (the passes), where f's own care for floating-point warnings costs more than its arithmetic.
     """
 
     f: Callable
@@ -52,13 +52,13 @@ class Activation(NamedTuple):
     prime: Notation | None = None
     f_prime: Callable | None = None
     aliases: tuple = ()
-    f_ignoring: Callable | None = None
 
 
 class Loss(NamedTuple):
     """One loss: ``factor * sum(term(Y, T, **params))``, the factor from the reduction.
 
-    ``dterm(Y, T, **params)`` is its derivative in Y; ``reduction`` the default; ``formula`` in
+    ``dterm(Y, T, **params)`` is its derivative in Y, a new array (never Y, T or a view of them:
+    the passes scale it in place); ``reduction`` the default; ``formula`` in
     words; ``rule(E, Y, T, p)`` and ``grad_rule(E, Y, T, p)`` the expressions of the term and of
     dl/dY, with ``why`` beside the latter; ``kink(Y, T, **params)`` an array whose sign changes
     where dl/dY jumps (None: smooth), told as ``kink_at``; ``targets(T)`` a mask of the valid target entries, told as
@@ -93,8 +93,8 @@ class Loss(NamedTuple):
 
 
 class FusedLoss(NamedTuple):
-    """An output activation fused with its loss: ``term(z, t)`` and ``dz(z, a, t)`` from logits,
-    ``formula`` in words, ``rule(E, A, T, soft, layout)`` the expression of dZ before the
+    """An output activation fused with its loss: ``term(z, t)`` and ``dz(z, a, t)`` from logits
+    (dz a new array, as a loss's dterm), ``formula`` in words, ``rule(E, A, T, soft, layout)`` the expression of dZ before the
     reduction, and ``why`` what it simplifies."""
 
     term: Callable

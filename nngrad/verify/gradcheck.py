@@ -4,10 +4,11 @@ The numeric side always runs in float64: d ≈ (L(p + eps) - L(p - eps)) / (2 ep
 perturbs every parameter (2 forward passes each). Fast mode checks ``directions`` random unit
 directions v per tensor, comparing the directional derivative (L(p + eps v) - L(p - eps v)) / 2eps
 with sum(G * v), so its cost does not grow with the number of parameters (as PyTorch's
-gradcheck fast mode). Where layers l..L have no norm or dropout, both move Z_l from the
-unperturbed pass, Z_l ± eps (A_{l-1} · V) for W_l and Z_l ± eps v for b_l (an entry: V one-hot),
-and stack a tensor's perturbations into blocks that each run layers l..L once (``stacked``).
-Else (a norm's statistics and a dropout mask are the batch's) one runs at a time: full mode
+gradcheck fast mode). For W, b and X, both move Z_l from the unperturbed pass, Z_l ± eps
+(A_{l-1} · V) for W_l and Z_l ± eps v for b_l (an entry: V one-hot), and stack a tensor's
+perturbations into blocks that each run layers l..L once (``stacked``); a norm or dropout runs
+on each group as a whole batch. A full-mode X entry on a net with stages (it moves one example,
+and the batch statistics with it) and a norm's gamma and beta run one at a time: full mode
 moves the parameter and runs the whole net (``_full``); fast mode moves Z_l, or gamma_l and
 beta_l in place with Z_l kept, and runs layers l..L (``_fast``). A perturbation
 that moves a pre-activation across a kink (each activation's and loss's record says where: relu

@@ -7,7 +7,8 @@ Full mode, entry u of a tensor, each ± eps, from the unperturbed pass (rows lay
 - X entry (e, i): only example e's row of Z_1 moves, by ± eps W_1[i, :] (a group of 1 row,
   whose loss is example e's share: the other examples' terms cancel in the difference).
 
-For W_l and b_l entries of an elementwise layer l (not the output), only column j of A_l moves
+For W_l and b_l entries of an elementwise layer l without stages (not the output), only
+column j of A_l moves
 too: f(Z_l[:, j] ± eps ...) - A_l[:, j], so Z_{l+1} is Z_{l+1} plus that change times row j of
 W_{l+1} (an outer product, not a whole product of A_l), and the block starts at layer l + 1.
 
