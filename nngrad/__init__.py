@@ -8,6 +8,7 @@
     nngrad.check(net).agree                              # analytic vs finite differences
     nngrad.compare(net, nngrad.load_gradients("mine.npz"))   # your gradients, diagnosed
     nngrad.explain(net).equations                        # the chain rule, with shapes
+    nngrad.explain_error(net, "shapes (1,5) and (1,1) not aligned").matches   # your error, placed
     for k, loss, net_k in nngrad.descend(net, lr=0.1, steps=10): ...   # gradient descent
     nngrad.save(net, "net.npz")                          # YAML or NPZ by the extension; load gives it back
     nngrad.testing.assert_gradients(net, mine)           # AssertionError: compare's table and diagnoses
@@ -21,7 +22,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    "load", "save", "run", "forward", "backward", "check", "compare", "load_gradients", "explain", "descend",
+    "load", "save", "run", "forward", "backward", "check", "compare", "load_gradients", "explain",
+    "explain_error", "descend",
     "Network", "Layer", "Result", "Report", "TensorReport", "Diagnosis", "Explanation", "Equation",
     "NngradError", "SpecError", "OutputError",
     "ACTIVATIONS", "LOSSES", "FUSED", "testing", "graph",
@@ -34,7 +36,8 @@ _LAZY = {"ACTIVATIONS": ("numerics.activations", "ACTIVATIONS"), "LOSSES": ("num
          "load_gradients": ("specs.read", "load_gradients"), "Network": ("model.network", "Network"),
          "Layer": ("model.network", "Layer"), "NngradError": ("errors", "NngradError"),
          "SpecError": ("errors", "SpecError"), "OutputError": ("errors", "OutputError"),
-         "explain": ("equations.build", "explain"), "Explanation": ("equations.build", "Explanation"),
+         "explain": ("equations.build", "explain"),
+         "explain_error": ("equations.mismatch", "explain_error"), "Explanation": ("equations.build", "Explanation"),
          "Equation": ("equations.expr", "Equation"), "descend": ("numerics.descent", "descend"),
          "check": ("verify.gradcheck", "check_gradients"), "compare": ("verify.compare", "compare_gradients"),
          "Report": ("verify.report", "Report"), "TensorReport": ("verify.report", "TensorReport"),

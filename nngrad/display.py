@@ -97,6 +97,19 @@ def explanation_markdown(ex) -> str:
     return markdown(ex, title=TITLE, inline_threshold=given["explain"]["inline_threshold"], **shown)
 
 
+def error_text(ee) -> str:
+    """An ErrorExplanation (``nngrad.explain_error``) as ``explain --error`` prints it."""
+    from .render.error_docs import text_lines
+
+    return "\n".join(text_lines(ee, "the error")) + "\n"
+
+
+def error_markdown(ee) -> str:
+    from .render.error_docs import markdown
+
+    return markdown(ee, "the error")
+
+
 def graph_svg(g) -> str:
     """A Graph (``nngrad.graph``) as the SVG ``nngrad graph`` writes."""
     from .render.graph_svg import graph_svg as svg
@@ -113,6 +126,8 @@ DISPLAYS = {  # module: (class, {method: display})
     "nngrad.verify.report": ("Report", {"__str__": report_text, "_repr_html_": report_html}),
     "nngrad.equations.build": ("Explanation", {"_repr_markdown_": explanation_markdown}),
     "nngrad.equations.graph": ("Graph", {"_repr_svg_": graph_svg}),
+    "nngrad.equations.mismatch": ("ErrorExplanation", {"__str__": error_text,
+                                                       "_repr_markdown_": error_markdown}),
 }
 
 

@@ -52,7 +52,8 @@ COMMAND_EXAMPLES = {
   nngrad explain net.yaml                 # every layer's chain rule
   nngrad explain net.yaml --layer 2       # layer 2 alone
   nngrad explain sample:mazur --values    # with the numbers: a worked example
-  nngrad explain net.yaml --format markdown > notes.md   # LaTeX, for notes""",
+  nngrad explain net.yaml --format markdown > notes.md   # LaTeX, for notes
+  nngrad explain net.yaml --error 'shapes (5,3) and (6,3) not aligned'""",
     "init": """
   nngrad init 4 6 1 -o new.yaml                # a random 4-6-1 ReLU net
   nngrad init 784 32 10 --loss cross_entropy --batch 8 -o mnist.npz

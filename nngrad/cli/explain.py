@@ -20,8 +20,12 @@ from .run import report_nonfinite
               help="Show the numbers under each equation (the first few entries of big arrays).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
               show_default=True, help="text for a terminal, markdown (LaTeX math) for notes, json.")
+@click.option("--error", "error_text", metavar="TEXT",
+              help="A NumPy shape error of your own backprop (its message or whole traceback; - "
+                   "reads it from standard input): the equations whose product fails that way, "
+                   "and the line to write instead.")
 @click.option("--config", "config_path", metavar="FILE", help="Settings over configs/default.yaml.")
-def explain(spec, layer, values, fmt, config_path) -> int:
+def explain(spec, layer, values, fmt, config_path, error_text) -> int:
     """Explain SPEC's forward and backward pass as equations, every factor with its shape.
 
     The equations are written in SPEC's own layout (rows: Z = A_prev · W + b; columns:
@@ -30,6 +34,10 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     was needed, and the exit status is 2 (with --format json, they are in the error's JSON
     document on standard output). Without SPEC, a bundled example is explained.
     With --values, a value that is not finite gives exit status 1, as for run.
+
+    With --error TEXT, the equations whose matrix product (or elementwise operation) fails as
+    TEXT says, as given, with a factor transposed or in the other order, most likely first,
+    each with the NumPy line to use; exit status 0 when one fits, 1 when none does.
     """
     from ..numerics.passes import run as run_network
     from ..equations.build import explain as explain_network
@@ -54,6 +62,10 @@ def explain(spec, layer, values, fmt, config_path) -> int:
     if layer is not None and layer > len(net.layers):
         raise click.BadParameter(f"{title} has {len(net.layers)} layers; L must be 1 to "
                                  f"{len(net.layers)}", param_hint="'--layer'")
+    if error_text is not None:
+        if values:
+            raise click.UsageError("--error shows no values; give one of --error and --values")
+        return _explain_error(net, title, error_text, fmt, layer)
     if values:
         guard_run_memory(net, settings, title)
     forward = fmt == "json" and not values  # JSON gives the loss value, if a forward pass fits
@@ -84,6 +96,38 @@ def explain(spec, layer, values, fmt, config_path) -> int:
                                    forward=forward)
         sys.stdout.write(to_json(doc) + "\n")
     return 0 if res is None else report_nonfinite(res, title)
+
+
+def _explain_error(net, title: str, error_text: str, fmt: str, layer: int | None) -> int:
+    """``--error``: the message read against the equations (of ``layer`` alone, if given), in
+    ``fmt``; 0 when one fits."""
+    from dataclasses import replace
+
+    from ..equations.mismatch import explain_error
+
+    if error_text == "-":
+        error_text = sys.stdin.read()
+    ee = explain_error(net, error_text)
+    if layer is not None:
+        ee = replace(ee, matches=tuple(m for m in ee.matches if m.equation.layer == layer))
+    if fmt == "text":
+        from rich.text import Text
+
+        from ..render.error_docs import text_lines
+
+        out = stdout_console()
+        for line in text_lines(ee, title):
+            out.print(Text(line))
+    elif fmt == "markdown":
+        from ..render.error_docs import markdown
+
+        sys.stdout.write(markdown(ee, title))
+    else:
+        from ..render.error_docs import document
+        from ..render.jsondoc import to_json
+
+        sys.stdout.write(to_json(document(ee, title, net)) + "\n")
+    return 0 if ee.matches else 1
 
 
 def _stderr_console():

@@ -1,0 +1,234 @@
+"""A NumPy shape error read against a network's equations (``nngrad explain --error``).
+
+``read_error`` finds, in a message or a whole traceback, the last of the forms NumPy raises:
+
+- ``np.dot``: ``shapes (1,5) and (1,1) not aligned: 5 (dim 1) != 1 (dim 0)`` (both shapes);
+- ``@`` / ``np.matmul``: ``matmul: Input operand 1 has a mismatch in its core dimension 0, ...
+  (size 1 is different from 5)`` (the inner sizes only: operand 1's first, operand 0's last);
+- broadcasting: ``operands could not be broadcast together with shapes (2,3) (3,2)`` and an
+  in-place one, ``non-broadcastable output operand with shape (5,1) doesn't match the
+  broadcast shape (5,5)``.
+
+``explain_error`` then tries, for every matrix product ``a · b`` of the equations (every
+elementwise operation, for a broadcasting error), what a user most likely wrote instead, most
+likely first: the factors in the other order (the other layout's order), a transpose left out
+or added on one factor, on both, and the other order with one of them. A writing matches when
+it fails as the message says, with the message's shapes; each array's equation is told once,
+with the writings of its likeliest operation (either factor, where the shapes cannot tell).
+Pure: strings and shapes only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ..errors import NngradError
+from .build import Explanation, explain
+from .expr import Equation, Expr, Op, Sym, Tr, shape_text
+
+FORMS = ('np.dot\'s "shapes (1,5) and (1,1) not aligned: ..."', '@ or np.matmul\'s "matmul: Input '
+         'operand 1 has a mismatch in its core dimension 0, ... (size 1 is different from 5)"',
+         'broadcasting\'s "operands could not be broadcast together with shapes (2,3) (3,2)"')
+
+_SHAPE = r"\(([\d, ]*)\)"
+_DOT = re.compile(rf"shapes {_SHAPE} and {_SHAPE} not aligned")
+_MATMUL = re.compile(r"matmul: Input operand 1 has a mismatch in its core dimension 0, with "
+                     r"gufunc signature \S+ \(size (\d+) is different from (\d+)\)")
+_BROADCAST = re.compile(r"could not be broadcast together with (?:remapped )?shapes "
+                        r"(?:\[original->remapped\]: )?((?:\([\d, ]*\)(?:->\([\d, ]*\))? ?)+)")
+_OUTPUT = re.compile(rf"non-broadcastable output operand with shape {_SHAPE} doesn't match the "
+                     rf"broadcast shape {_SHAPE}")
+
+
+class Reported(NamedTuple):
+    """What a message says: ``form`` dot, matmul or broadcast; ``shapes`` of the operands as
+    given (dot, broadcast); for matmul, ``inner`` = (operand 0's last size, operand 1's first);
+    ``line`` the words it was read from."""
+
+    form: str
+    shapes: tuple
+    inner: tuple | None
+    line: str
+
+
+class Match(NamedTuple):
+    """An equation whose product (or elementwise operation) ``right`` fails as reported when
+    written as ``wrote``: the mistake's ``kind`` (one of ``MISTAKES``) and ``how`` in words,
+    ``why`` it fails, and the equation's NumPy line, ``fix``."""
+
+    equation: Equation
+    right: Expr
+    wrote: Expr
+    kind: str
+    how: str
+    why: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class ErrorExplanation:
+    """``reported`` read against ``explanation``: every ``match``, most likely first, and the
+    ``shapes`` of every array the equations name (what the user's arrays should be)."""
+
+    reported: Reported
+    matches: tuple
+    shapes: dict
+    explanation: Explanation
+
+    @property
+    def unknown_shapes(self) -> tuple:
+        """The reported shapes that no array of the network has, nor its transpose."""
+        known = {s for shape in self.shapes.values() for s in (shape, shape[::-1])}
+        return tuple(s for s in self.reported.shapes if s not in known)
+
+
+def read_error(text: str) -> Reported:
+    """The last shape error in ``text`` (a message or a traceback); NngradError if none."""
+    found = []
+    for form, pattern in (("dot", _DOT), ("matmul", _MATMUL), ("broadcast", _BROADCAST),
+                          ("broadcast", _OUTPUT)):
+        found += [(m.start(), form, m) for m in pattern.finditer(text)]
+    if not found:
+        raise NngradError("the error text names no shapes that nngrad reads; it understands "
+                          + "; ".join(FORMS) + " (a whole traceback too)")
+    _, form, m = max(found, key=lambda f: f[0])
+    start = text.rfind("\n", 0, m.start()) + 1
+    end = text.find("\n", m.end())
+    line = text[start:end if end >= 0 else len(text)].strip()
+    line = re.sub(r"^\w*Error: ", "", line)  # the message, without the exception's name
+    if form == "matmul":
+        return Reported(form, (), (int(m.group(2)), int(m.group(1))), line)
+    if form == "dot":
+        shapes = (m.group(1), m.group(2))
+    elif m.re is _OUTPUT:
+        shapes = m.groups()
+    else:
+        shapes = re.findall(r"\(([\d, ]*)\)(?:->\([\d, ]*\))?", m.group(1))
+    return Reported(form, tuple(_shape(s) for s in shapes), None, line)
+
+
+def explain_error(net, text: str) -> ErrorExplanation:
+    """Where in ``net``'s equations the error ``text`` most likely comes from (see the module)."""
+    reported = read_error(text)
+    ex = explain(net)
+    matches, seen = [], set()
+    for eq in ex.equations:
+        for node in _nodes(eq.rhs):
+            for wrote, kind, how in _writings(node, ex.skeleton.layout, reported.form):
+                key = (_key(node), _key(wrote))  # a product in two equations: the first
+                if key not in seen and _fails_as(wrote, reported):
+                    seen.add(key)
+                    matches.append(Match(eq, node, wrote, kind, how, _why(wrote), _fix(eq)))
+    matches.sort(key=lambda m: MISTAKES.index(m.kind))  # stable: in the equations' order
+    first: dict = {}  # an array's equation once (a dZ is written two ways): its likeliest
+    matches = [m for m in matches if first.setdefault(m.equation.lhs.name, m.right) is m.right]
+    return ErrorExplanation(reported, tuple(matches), _shapes(ex), ex)
+
+
+MISTAKES = ("order", "transpose", "transposes", "order and transpose")  # most likely first
+
+
+def _writings(node: Op, layout: str, form: str):
+    """(expression, kind, how) for each likely wrong writing of ``node``, ``kind`` one of
+    ``MISTAKES``; a transpose only where it changes the shape (a square factor's would fail the
+    same way)."""
+    a, b = node.a, node.b
+    other = "columns" if layout == "rows" else "rows"
+    fa, fb = _flips(a), _flips(b)
+    if node.op == "@" and form != "broadcast":
+        yield Op("@", b, a), "order", f"the factors in the other order (the {other} layout's)"
+        for x, y, kind, said in ((fa, b, "transpose", (a,)), (a, fb, "transpose", (b,)),
+                                 (fa, fb, "transposes", (a, b)),
+                                 (fb, a, "order and transpose", (b,)),
+                                 (b, fa, "order and transpose", (a,))):
+            if x is not None and y is not None:
+                words = " and ".join(map(_word, said))
+                yield Op("@", x, y), kind, ("the other order, and " if kind.startswith("order")
+                                            else "") + words
+    elif node.op != "@" and form == "broadcast":
+        for x, y, said in ((fa, b, a), (a, fb, b)):
+            if x is not None and y is not None:
+                yield Op(node.op, x, y), "transpose", _word(said)
+
+
+def _flips(e: Expr) -> Expr | None:
+    """``e`` with its transpose added or taken away, or None where that keeps its shape."""
+    s = e.shape
+    if s is None or len(s) != 2 or s[0] == s[1]:
+        return None
+    return e.x if isinstance(e, Tr) else Tr(e)
+
+
+def _nodes(e: Expr):
+    """Every binary operation in ``e``, outermost first."""
+    if isinstance(e, Op):
+        yield e
+    for child in (getattr(e, k, None) for k in ("x", "a", "b")):
+        if isinstance(child, Expr):
+            yield from _nodes(child)
+
+
+def _word(e: Expr) -> str:
+    """``W3ᵀ`` -> "W3 without its transpose"; ``dZ3`` -> "dZ3 transposed"."""
+    from .notation import text
+
+    plain = lambda x: text(x, lambda node, inner: inner)  # noqa: E731
+    return f"{plain(e.x)} without its transpose" if isinstance(e, Tr) else f"{plain(e)} transposed"
+
+
+def _fails_as(e: Op, reported: Reported) -> bool:
+    a, b = e.a.shape, e.b.shape
+    if a is None or b is None or len(a) != 2 or len(b) != 2:
+        return False
+    if e.op == "@":
+        if a[1] == b[0]:
+            return False  # it would not fail
+        return (a, b) == reported.shapes if reported.form == "dot" else (a[1], b[0]) == reported.inner
+    if _broadcasts(a, b):
+        return False
+    return set(reported.shapes[:2]) == {a, b}
+
+
+def _broadcasts(a: tuple, b: tuple) -> bool:
+    return all(x == y or 1 in (x, y) for x, y in zip(a[::-1], b[::-1]))
+
+
+def _why(e: Op) -> str:
+    a, b = e.a.shape, e.b.shape
+    if e.op == "@":
+        return f"({shape_text(a)}) · ({shape_text(b)}), whose inner sizes {a[1]} and {b[0]} differ"
+    return f"({shape_text(a)}) and ({shape_text(b)}) do not broadcast: no size of one is 1 where they differ"
+
+
+def _fix(eq: Equation) -> str:
+    from .notation import code
+
+    return f"{eq.lhs.name} = {code(eq.rhs)}"
+
+
+def _key(e: Expr) -> str:
+    from .notation import code
+
+    return code(e)
+
+
+def _shapes(ex: Explanation) -> dict:
+    """Every named array of the equations, with its shape, in the order they appear."""
+    out: dict = {}
+
+    def walk(e):
+        if isinstance(e, Sym) and e.shape:
+            out.setdefault(e.name, tuple(e.shape))
+        for child in (getattr(e, k, None) for k in ("x", "a", "b")):
+            if isinstance(child, Expr):
+                walk(child)
+    for eq in ex.equations:
+        walk(eq.rhs)
+        walk(eq.lhs)
+    return out
+
+
+def _shape(s: str) -> tuple:
+    return tuple(int(n) for n in s.replace(" ", "").split(",") if n)
