@@ -45,12 +45,14 @@ _OUTPUT = re.compile(rf"non-broadcastable output operand with shape {_SHAPE} doe
 class Reported(NamedTuple):
     """What a message says: ``form`` dot, matmul or broadcast; ``shapes`` of the operands as
     given (dot, broadcast); for matmul, ``inner`` = (operand 0's last size, operand 1's first);
-    ``line`` the words it was read from."""
+    ``line`` the words it was read from; ``in_place`` for an output operand that cannot hold the
+    broadcast (``a += b``): ``shapes`` are then a's and the broadcast's."""
 
     form: str
     shapes: tuple
     inner: tuple | None
     line: str
+    in_place: bool = False  # "non-broadcastable output operand": shapes are (output, broadcast)
 
 
 class Match(NamedTuple):
@@ -106,7 +108,7 @@ def read_error(text: str) -> Reported:
         shapes = m.groups()
     else:
         shapes = re.findall(r"\(([\d, ]*)\)(?:->\([\d, ]*\))?", m.group(1))
-    return Reported(form, tuple(_shape(s) for s in shapes), None, line)
+    return Reported(form, tuple(_shape(s) for s in shapes), None, line, m.re is _OUTPUT)
 
 
 def explain_error(net, text: str) -> ErrorExplanation:
@@ -121,13 +123,21 @@ def explain_error(net, text: str) -> ErrorExplanation:
                 if key not in seen and _fails_as(wrote, reported):
                     seen.add(key)
                     matches.append(Match(eq, node, wrote, kind, how, _why(wrote), _fix(eq)))
-    matches.sort(key=lambda m: MISTAKES.index(m.kind))  # stable: in the equations' order
+    matches.sort(key=lambda m: _likelihood(m, reported))  # stable: in the equations' order
     first: dict = {}  # an array's equation once (a dZ is written two ways): its likeliest
     matches = [m for m in matches if first.setdefault(m.equation.lhs.name, m.right) is m.right]
     return ErrorExplanation(reported, tuple(matches), _shapes(ex), ex)
 
 
 MISTAKES = ("order", "transpose", "transposes", "order and transpose")  # most likely first
+PARTS = ("backward", "forward", "loss")  # a user's shape errors are mostly in backprop
+
+
+def _likelihood(m: Match, reported: Reported) -> tuple:
+    """The sort key: the kind of mistake, a writing in the message's order of shapes before
+    one in the other, then the backward pass before the forward."""
+    in_order = (m.wrote.a.shape, m.wrote.b.shape) == tuple(reported.shapes[:2])
+    return MISTAKES.index(m.kind), not in_order, PARTS.index(m.equation.part)
 
 
 def _writings(node: Op, layout: str, form: str):

@@ -81,10 +81,20 @@ def _none(ee) -> list[str]:
         shown = " and ".join(f"({shape_text(s)})" for s in unknown)
         lines.append(f"{shown} {'is' if len(unknown) == 1 else 'are'} no shape of them, nor of "
                      "their transposes: which of your arrays has it?")
-        widths = {n for s in ee.shapes.values() for n in s}
-        if any(len(s) == 2 and s[0] == s[1] in widths for s in unknown):
-            lines.append("(A bias of (n,) added to a column of (n, 1) broadcasts to (n, n).)")
+    if _bias_like(ee):
+        lines.append("(A bias of (n,) added to a column of (n, 1) broadcasts to (n, n).)")
     return lines
+
+
+def _bias_like(ee) -> bool:
+    """An (n, n) that a column (n, 1), or a row (1, n), and a vector (n,) broadcast to: reported
+    by an in-place add, or a shape no array has."""
+    r = ee.reported
+    if r.in_place and len(r.shapes) == 2 and len(r.shapes[0]) == 2:
+        out, wide = r.shapes
+        return len(wide) == 2 and wide[0] == wide[1] and 1 in out and max(out) == wide[0]
+    widths = {n for s in ee.shapes.values() for n in s}
+    return any(len(s) == 2 and s[0] == s[1] in widths for s in ee.unknown_shapes)
 
 
 def _count(n: int, form: str) -> str:
