@@ -317,7 +317,7 @@ def test_json_has_the_envelope_the_error_and_the_matches():
     assert {k: doc[k] for k in ("command", "spec", "layout", "dtype")} == {
         "command": "explain", "spec": str(NET2), "layout": "rows", "dtype": "float64"}
     assert doc["nngrad"] == nngrad.__version__ and "schema" in doc and doc["loss"]["name"] == "half_sse"
-    assert doc["error"]["form"] == "dot" and doc["error"]["shapes"] == [[1, 5], [1, 1]]
+    assert "error" not in doc and doc["reported"]["form"] == "dot" and doc["reported"]["shapes"] == [[1, 5], [1, 1]]
     first = doc["matches"][0]
     assert {k: first[k] for k in ("name", "layer", "part", "mistake", "numpy")} == {
         "name": "dA2", "layer": 2, "part": "backward", "mistake": "order", "numpy": "dA2 = dZ3 @ W3.T"}

@@ -48,15 +48,16 @@ def markdown(ee, title: str) -> str:
 
 
 def document(ee, spec: str, net) -> dict:
-    """The answer as one JSON document (``jsondoc``'s envelope, then ``error``, ``matches``,
-    ``shapes`` and ``unknown_shapes``)."""
+    """The answer as one JSON document (``jsondoc``'s envelope, then ``reported``, ``matches``,
+    ``shapes`` and ``unknown_shapes``; ``error`` stays the key of a failure, as in every
+    document)."""
     from .jsondoc import envelope, loss_entry
 
     r, sk = ee.reported, ee.explanation.skeleton
     doc = envelope("explain", spec, layout=sk.layout, dtype=net.dtype,
                    loss=loss_entry(sk.loss, sk.reduction))
-    doc["error"] = {"form": r.form, "text": r.line, "shapes": [list(s) for s in r.shapes],
-                    "inner": None if r.inner is None else list(r.inner)}
+    doc["reported"] = {"form": r.form, "text": r.line, "shapes": [list(s) for s in r.shapes],
+                       "inner": None if r.inner is None else list(r.inner), "in_place": r.in_place}
     doc["matches"] = [{"layer": m.equation.layer, "part": m.equation.part,
                        "name": m.equation.lhs.name, "equation": _equation(m.equation),
                        "right": _expr(m.right), "wrote": _expr(m.wrote), "mistake": m.kind,
