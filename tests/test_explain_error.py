@@ -201,18 +201,79 @@ def test_a_transposed_factor_of_an_elementwise_product_is_the_dz_equation():
     assert_every_match_holds(net, ee, message)
 
 
-def test_a_bias_added_in_place_that_broadcasts_fits_no_product(tmp_path):
+def test_a_bias_added_in_place_is_found_in_its_equation(tmp_path):
     net = columns2()
     message = raised(lambda: _add_in_place(net.layers[0].W @ net.X, net.layers[0].b.ravel()))
     status, out, _ = outcome("explain", _saved(net, tmp_path), "--error", message)
-    assert status == 1 and "No elementwise operation of this network fails that way" in out
+    assert status == 0 and "1. forward, layer 1: Z1 (5×1) = W1 (5×3) · X (3×1) + b1 (5×1)" in out
+    assert "numpy: Z1 = W1 @ X + b1" in out
 
 
-def test_a_bias_added_in_place_that_broadcasts_is_said_to_be_a_bias(tmp_path):
+def test_a_bias_added_in_place_to_a_column_is_told_to_be_a_column(tmp_path):
     net = columns2()
     message = raised(lambda: _add_in_place(net.layers[0].W @ net.X, net.layers[0].b.ravel()))
-    status, out, _ = outcome("explain", _saved(net, tmp_path), "--error", message)
-    assert "A bias of (n,) added to a column of (n, 1) broadcasts to (n, n)" in out
+    out = outcome("explain", _saved(net, tmp_path), "--error", message)[1]
+    assert "A bias of (n,) added in place to a column (n, 1) broadcasts to (n, n), here n = 5: " \
+           "give it as (n, 1)" in out
+
+
+def test_a_column_bias_added_in_place_to_a_row_is_told_to_be_a_row():
+    net = rows2()
+    message = raised(lambda: _add_in_place(net.X @ net.layers[0].W, net.layers[0].b.reshape(-1, 1)))
+    ee = nngrad.explain_error(net, message)
+    assert ee.matches[0].equation.lhs.name == "Z1" and ee.matches[0].fix == "Z1 = X @ W1 + b1"
+    assert "added in place to a row (1, n)" in str(ee) and "column (n, 1)" not in str(ee)
+
+
+def test_no_bias_hint_where_no_bias_broadcast():
+    net = rows2()
+    res = nngrad.run(net)
+    assert "A bias" not in str(nngrad.explain_error(net, raised(
+        lambda: np.dot(net.layers[2].W.T, res["dZ3"]))))
+
+
+def test_a_bias_of_n_that_broadcast_into_n_by_n_is_a_near_miss_with_its_hint():
+    """The issue's example: in columns, b1 given as (5,) turns Z1 into (5, 5) silently; the
+    backprop then fails later, at dW1 = dZ1 · Xᵀ, with a (5, 5) dZ1."""
+    net = columns2()
+    X, W1, b1 = net.X, net.layers[0].W, net.layers[0].b.ravel()
+    dZ1 = W1 @ X + b1  # (5, 5), as the user's Z1 and everything after it
+    ee = nngrad.explain_error(net, raised(lambda: np.dot(dZ1, X.T)))
+    assert not ee.matches
+    near = [(n.equation.lhs.name, n.wrong.shape, n.given) for n in ee.near]
+    assert ("dW1", (5, 1), (5, 5)) in near
+    assert "b.reshape(-1, 1)" in str(ee)
+
+
+def test_the_count_is_of_equations_each_with_its_writings():
+    net = batch_net()
+    res, env = arrays(net)
+    ee = nngrad.explain_error(net, raised(lambda: res["dA1"] * (1 - env["A1"] ** 2).T))
+    text = str(ee)
+    assert "1 elementwise operation of this network fails" in text and "or you wrote" in text
+
+
+def test_layer_with_no_match_says_where_the_matches_are(tmp_path):
+    net = rows2()
+    res = nngrad.run(net)
+    message = raised(lambda: np.dot(net.layers[2].W.T, res["dZ3"]))
+    status, out, _ = outcome("explain", str(NET2), "--layer", "1", "--error", message)
+    assert status == 1 and "in this layer (2 in others: leave out --layer)" in out
+
+
+def test_a_wrapped_message_reads_as_one_line():
+    net = rows2()
+    res = nngrad.run(net)
+    message = raised(lambda: net.layers[2].W.T @ res["dZ3"])
+    wrapped = message.replace(" with gufunc", "\n   with gufunc").replace("(1", "( 1")
+    assert read_error(wrapped) == read_error(message)._replace(line=read_error(wrapped).line)
+
+
+def test_a_vector_is_written_as_numpy_writes_it():
+    from nngrad.render.error_docs import reported_text
+
+    r = read_error(raised(lambda: np.dot(np.ones(32), np.ones((4, 2)))))
+    assert reported_text(r) == "a matrix product (np.dot) of (32,) and (4×2)"
 
 
 def _add_in_place(z, b):

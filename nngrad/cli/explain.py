@@ -109,7 +109,9 @@ def _explain_error(net, title: str, error_text: str, fmt: str, layer: int | None
         error_text = sys.stdin.read()
     ee = explain_error(net, error_text)
     if layer is not None:
-        ee = replace(ee, matches=tuple(m for m in ee.matches if m.equation.layer == layer))
+        kept = tuple(m for m in ee.matches if m.equation.layer == layer)
+        ee = replace(ee, matches=kept, elsewhere=len({m.equation.lhs.name for m in ee.matches
+                                                      if m.equation.layer != layer}))
     if fmt == "text":
         from rich.text import Text
 

@@ -30,16 +30,24 @@ from .expr import Equation, Expr, Op, Sym, Tr, shape_text
 
 FORMS = ('np.dot\'s "shapes (1,5) and (1,1) not aligned: ..."', '@ or np.matmul\'s "matmul: Input '
          'operand 1 has a mismatch in its core dimension 0, ... (size 1 is different from 5)"',
-         'broadcasting\'s "operands could not be broadcast together with shapes (2,3) (3,2)"')
+         'broadcasting\'s "operands could not be broadcast together with shapes (2,3) (3,2)" and '
+         '"non-broadcastable output operand with shape (5,1) doesn\'t match the broadcast shape '
+         '(5,5)"')
 
-_SHAPE = r"\(([\d, ]*)\)"
-_DOT = re.compile(rf"shapes {_SHAPE} and {_SHAPE} not aligned")
-_MATMUL = re.compile(r"matmul: Input operand 1 has a mismatch in its core dimension 0, with "
-                     r"gufunc signature \S+ \(size (\d+) is different from (\d+)\)")
-_BROADCAST = re.compile(r"could not be broadcast together with (?:remapped )?shapes "
-                        r"(?:\[original->remapped\]: )?((?:\([\d, ]*\)(?:->\([\d, ]*\))? ?)+)")
-_OUTPUT = re.compile(rf"non-broadcastable output operand with shape {_SHAPE} doesn't match the "
-                     rf"broadcast shape {_SHAPE}")
+
+def _words(text: str) -> str:
+    return text.replace(" ", r"\s+")  # a message wrapped, or pasted with other spacing
+
+
+_SHAPE = r"\(([\d,\s]*)\)"
+_DOT = re.compile(_words("shapes ") + _SHAPE + _words(" and ") + _SHAPE + _words(" not aligned"))
+_MATMUL = re.compile(_words("matmul: Input operand 1 has a mismatch in its core dimension 0, with "
+                            "gufunc signature ") + r"\S+\s+\(" + _words("size ") + r"(\d+)"
+                     + _words(" is different from ") + r"(\d+)\)")
+_BROADCAST = re.compile(_words("could not be broadcast together with ") + r"(?:remapped\s+)?shapes"
+                        r"\s+(?:\[original->remapped\]:\s+)?((?:\([\d,\s]*\)(?:->\([\d,\s]*\))?\s*)+)")
+_OUTPUT = re.compile(_words("non-broadcastable output operand with shape ") + _SHAPE
+                     + _words(" doesn't match the broadcast shape ") + _SHAPE)
 
 
 class Reported(NamedTuple):
@@ -69,15 +77,31 @@ class Match(NamedTuple):
     fix: str
 
 
+class NearMiss(NamedTuple):
+    """A product of which one factor, ``fits``, has a shape the message names, and the other,
+    ``wrong``, does not: the user's array for ``wrong`` is ``given`` where it must be
+    ``wrong.shape``."""
+
+    equation: Equation
+    right: Expr
+    fits: Expr
+    wrong: Expr
+    given: tuple
+
+
 @dataclass(frozen=True)
 class ErrorExplanation:
-    """``reported`` read against ``explanation``: every ``match``, most likely first, and the
-    ``shapes`` of every array the equations name (what the user's arrays should be)."""
+    """``reported`` read against ``explanation``: every ``match``, most likely first; with
+    none, the ``near`` misses (np.dot's shapes, one of them right); the ``shapes`` of every
+    array the equations name (what the user's arrays should be); ``elsewhere``, the matches
+    that a choice of layer left out."""
 
     reported: Reported
     matches: tuple
     shapes: dict
     explanation: Explanation
+    near: tuple = ()
+    elsewhere: int = 0
 
     @property
     def unknown_shapes(self) -> tuple:
@@ -98,8 +122,8 @@ def read_error(text: str) -> Reported:
     _, form, m = max(found, key=lambda f: f[0])
     start = text.rfind("\n", 0, m.start()) + 1
     end = text.find("\n", m.end())
-    line = text[start:end if end >= 0 else len(text)].strip()
-    line = re.sub(r"^\w*Error: ", "", line)  # the message, without the exception's name
+    line = " ".join(text[start:end if end >= 0 else len(text)].split())
+    line = re.sub(r"^[\w.]*Error: ", "", line)  # the message, without the exception's name
     if form == "matmul":
         return Reported(form, (), (int(m.group(2)), int(m.group(1))), line)
     if form == "dot":
@@ -107,7 +131,7 @@ def read_error(text: str) -> Reported:
     elif m.re is _OUTPUT:
         shapes = m.groups()
     else:
-        shapes = re.findall(r"\(([\d, ]*)\)(?:->\([\d, ]*\))?", m.group(1))
+        shapes = re.findall(r"\(([\d,\s]*)\)(?:->\([\d,\s]*\))?", m.group(1))
     return Reported(form, tuple(_shape(s) for s in shapes), None, line, m.re is _OUTPUT)
 
 
@@ -122,11 +146,29 @@ def explain_error(net, text: str) -> ErrorExplanation:
                 key = (_key(node), _key(wrote))  # a product in two equations: the first
                 if key not in seen and _fails_as(wrote, reported):
                     seen.add(key)
-                    matches.append(Match(eq, node, wrote, kind, how, _why(wrote), _fix(eq)))
+                    matches.append(Match(eq, node, wrote, kind, how, _why(wrote, reported), _fix(eq)))
     matches.sort(key=lambda m: _likelihood(m, reported))  # stable: in the equations' order
     first: dict = {}  # an array's equation once (a dZ is written two ways): its likeliest
     matches = [m for m in matches if first.setdefault(m.equation.lhs.name, m.right) is m.right]
-    return ErrorExplanation(reported, tuple(matches), _shapes(ex), ex)
+    near = () if matches else _near(ex, reported)
+    return ErrorExplanation(reported, tuple(matches), _shapes(ex), ex, near)
+
+
+def _near(ex: Explanation, reported: Reported, most: int = 5) -> tuple:
+    """The products that np.dot's shapes miss by one factor (each product once), backward
+    first."""
+    if reported.form != "dot":
+        return ()
+    out, seen = [], set()
+    for eq in ex.equations:
+        for node in (n for n in _nodes(eq.rhs) if n.op == "@"):
+            for fits, wrong, given, at in ((node.b, node.a, reported.shapes[0], 1),
+                                           (node.a, node.b, reported.shapes[1], 0)):
+                if fits.shape == reported.shapes[at] and wrong.shape not in (None, given) \
+                        and _key(node) not in seen:
+                    seen.add(_key(node))  # a product in two equations: the first
+                    out.append(NearMiss(eq, node, fits, wrong, given))
+    return tuple(sorted(out, key=lambda n: PARTS.index(n.equation.part))[:most])
 
 
 MISTAKES = ("order", "transpose", "transposes", "order and transpose")  # most likely first
@@ -135,9 +177,11 @@ PARTS = ("backward", "forward", "loss")  # a user's shape errors are mostly in b
 
 def _likelihood(m: Match, reported: Reported) -> tuple:
     """The sort key: the kind of mistake, a writing in the message's order of shapes before
-    one in the other, then the backward pass before the forward."""
+    one in the other, for an in-place error an addition first, then the backward pass before
+    the forward."""
     in_order = (m.wrote.a.shape, m.wrote.b.shape) == tuple(reported.shapes[:2])
-    return MISTAKES.index(m.kind), not in_order, PARTS.index(m.equation.part)
+    not_a_bias = reported.in_place and m.wrote.op != "+"  # an in-place add is mostly Z += b
+    return MISTAKES.index(m.kind), not in_order, not_a_bias, PARTS.index(m.equation.part)
 
 
 def _writings(node: Op, layout: str, form: str):
@@ -196,6 +240,9 @@ def _fails_as(e: Op, reported: Reported) -> bool:
         if a[1] == b[0]:
             return False  # it would not fail
         return (a, b) == reported.shapes if reported.form == "dot" else (a[1], b[0]) == reported.inner
+    if reported.in_place:  # a op= b: a is the output, which cannot hold the broadcast
+        out, wide = reported.shapes[:2]
+        return a == out and _broadcasts(a, b) and _broadcast(a, b) == wide != out
     if _broadcasts(a, b):
         return False
     return set(reported.shapes[:2]) == {a, b}
@@ -205,8 +252,17 @@ def _broadcasts(a: tuple, b: tuple) -> bool:
     return all(x == y or 1 in (x, y) for x, y in zip(a[::-1], b[::-1]))
 
 
-def _why(e: Op) -> str:
+def _broadcast(a: tuple, b: tuple) -> tuple:
+    """The broadcast shape of two 2-D shapes that broadcast."""
+    return tuple(max(x, y) for x, y in zip(a, b))
+
+
+def _why(e: Op, reported: Reported) -> str:
     a, b = e.a.shape, e.b.shape
+    if reported.in_place:
+        return (f"({shape_text(a)}) and ({shape_text(b)}) broadcast to "
+                f"({shape_text(_broadcast(a, b))}), which the ({shape_text(a)}) written into in "
+                "place (+=) cannot hold")
     if e.op == "@":
         return f"({shape_text(a)}) · ({shape_text(b)}), whose inner sizes {a[1]} and {b[0]} differ"
     return f"({shape_text(a)}) and ({shape_text(b)}) do not broadcast: no size of one is 1 where they differ"
@@ -241,4 +297,4 @@ def _shapes(ex: Explanation) -> dict:
 
 
 def _shape(s: str) -> tuple:
-    return tuple(int(n) for n in s.replace(" ", "").split(",") if n)
+    return tuple(int(n) for n in "".join(s.split()).split(",") if n)
