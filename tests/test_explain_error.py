@@ -124,9 +124,10 @@ def test_the_matmul_message_finds_da2_first_of_the_backward_pass():
     message = raised(lambda: net.layers[2].W.T @ res["dZ3"])
     ee = nngrad.explain_error(net, message)
     assert ee.reported.form == "matmul" and ee.reported.inner == (5, 1)
-    # matmul names only the inner sizes: forward products (W1 · X) fit as well, listed first
-    backward = [m for m in ee.matches if m.equation.part == "backward"]
-    assert top(backward) == ("dA2", 2, "backward", "order", "dA2 = dZ3 @ W3.T")
+    # matmul names only the inner sizes: forward products (W1 · X) fit as well, listed after
+    # the backward ones of the same kind of mistake
+    assert top(ee.matches) == ("dA2", 2, "backward", "order", "dA2 = dZ3 @ W3.T")
+    assert any(m.equation.part == "forward" and m.kind == "order" for m in ee.matches)
     kinds = [m.kind for m in ee.matches]
     assert kinds == sorted(kinds, key=["order", "transpose", "transposes", "order and transpose"].index)
     assert_every_match_holds(net, ee, message)
@@ -197,7 +198,7 @@ def test_a_transposed_factor_of_an_elementwise_product_is_the_dz_equation():
     assert ee.matches and {(m.equation.lhs.name, m.equation.layer, m.kind) for m in ee.matches} == {
         ("dZ1", 1, "transpose")}
     assert ee.matches[0].fix == "dZ1 = dA1 * (1 - A1**2)"
-    assert "(1 − A1²) transposed" in [m.how for m in ee.matches]
+    assert ee.matches[0].how == "(1 − A1²) transposed"  # the message's order: (4,5), then (5,4)
     assert_every_match_holds(net, ee, message)
 
 
@@ -438,3 +439,12 @@ def test_read_non_broadcastable_output_operand():
 def test_read_drops_the_exceptions_name():
     tb = _traceback(lambda: np.dot(np.zeros((2, 3)), np.zeros((4, 5))))
     assert read_error(tb).line == "shapes (2,3) and (4,5) not aligned: 3 (dim 1) != 4 (dim 0)"
+
+
+def test_a_vector_bias_added_to_columns_is_told_to_be_a_column():
+    net = network(random_spec(seed=2, widths=(3, 5, 2), m=4, layout="columns"))
+    Z1 = net.layers[0].W @ net.X  # (5, 4)
+    b1 = net.layers[0].b.ravel()  # (5,): the user's bias, where (5, 1) belongs
+    message = raised(lambda: Z1 + b1)
+    assert "(5,4) (5,)" in message
+    assert "give it as (5, 1)" in str(nngrad.explain_error(net, message))

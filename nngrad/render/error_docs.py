@@ -124,6 +124,11 @@ def _hint(ee) -> list[str]:
                     f"{'column (n, 1)' if q == 1 else 'row (1, n)'} broadcasts to (n, n), here "
                     f"n = {n}: give it as {'(n, 1)' if q == 1 else '(n,) or (1, n)'}.)"]
         return []
+    vector = [s[0] for s in r.shapes if len(s) == 1]
+    if r.form == "broadcast" and vector and any(len(s) == 2 and s[0] == vector[0] != s[1]
+                                                for s in r.shapes):
+        return [f"(A vector of ({vector[0]},) lines up with the last axis: to add it to each column "
+                f"of ({vector[0]}, m), give it as ({vector[0]}, 1), b.reshape(-1, 1).)"]
     square = {s[0] for s in r.shapes if len(s) == 2 and s[0] == s[1]}
     needed = {n.given[0] for n in ee.near if n.given[0] == n.given[-1] and 1 in n.wrong.shape}
     widths = {d for s in ee.shapes.values() for d in s}
