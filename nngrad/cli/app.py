@@ -202,7 +202,7 @@ def read_limits(settings: dict | None) -> dict:
 def guard_run_memory(net, settings: dict | None, title: str, **run_options) -> None:
     """Refuse, before any work, a run whose arrays would pass ``limits.memory_bytes``
     (settings None: the default)."""
-    from ..numerics.passes import run_bytes
+    from ..numerics.memory import run_bytes
     from ..specs.sources import DEFAULT_MEMORY_LIMIT
     from .options import guard_memory
 

@@ -10,8 +10,8 @@ by ``spec``, the one parser of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property, partial
-from typing import Any, Callable, Mapping, NamedTuple
+from functools import cached_property
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from ..errors import SpecError
 from ..numerics.activations import ACTIVATIONS, ALIASES
 from ..numerics.losses import LOSSES, REDUCTIONS
 from ..numerics.stages import ORDER as STAGE_ORDER
+from .rows import derived, rows_view, with_arrays
 from .shapes import check_b, check_targets, check_w, dims, rows
 from .spec import named, parameters, regularization
 from .stages import stages
@@ -77,20 +78,6 @@ class Layer:
 GRADIENT = {"W": "dW", "b": "dB", "gamma": "dgamma", "beta": "dbeta"}  # a parameter's gradient
 
 
-class RowsLayer(NamedTuple):
-    """A validated layer as the passes read it, in the rows layout: ``W`` (n_in, n_out) and ``b``
-    ((n_out,) or (1, n_out)) views of the layer's own arrays, ``f(Z)`` and ``vjp(dA, Z, A)`` with
-    the activation's parameters bound (f as called under ``np.errstate(all="ignore")``), and the
-    ``layer`` itself as ``staged`` (None when it has no stages)."""
-
-    W: Any
-    b: Any
-    f: Callable
-    vjp: Callable
-    reads_z: bool
-    staged: Any
-
-
 @dataclass(frozen=True)
 class Network:
     """A validated network: inputs ``X``, targets ``T``, layers, loss, layout and dtype.
@@ -142,17 +129,9 @@ class Network:
 
     @cached_property
     def rows_layers(self) -> tuple:
-        """Every layer as a ``RowsLayer``, made once per network on first use, from the records
-        as they are then (the passes' view of it; not pickled: see ``__getstate__``)."""
-        out = []
-        for layer in self.layers:
-            act, p = ACTIVATIONS[layer.activation], layer.params
-            W, b = _rows_arrays(layer, self.layout)
-            f = getattr(act.f, "ignoring", act.f)  # the passes ignore floating-point warnings
-            out.append(RowsLayer(W, b, partial(f, **p) if p else f,
-                                 partial(act.vjp, **p) if p else act.vjp, act.reads_z,
-                                 layer if layer.stages else None))
-        return tuple(out)
+        """Every layer as a ``rows.RowsLayer``, made once per network on first use, from the
+        records as they are then (the passes' view of it; not pickled: see ``__getstate__``)."""
+        return rows_view(self.layers, self.layout)
 
     def parameters(self) -> list:
         """(gradient name, l, kind, array) of every parameter, layer by layer: ``("dW1", 1, "W",
@@ -178,15 +157,10 @@ class Network:
                 key, state = layer.norm
                 norm = state._replace(**{k: given.pop(k) for k in ("gamma", "beta") if k in given})
                 given[key] = norm
-            layers[l - 1] = _derived(layer, given)
-        net = _derived(self, {"layers": tuple(layers)})
+            layers[l - 1] = derived(layer, given)
+        net = derived(self, {"layers": tuple(layers)})
         if "rows_layers" in self.__dict__:  # the same functions, the new arrays
-            plan = list(self.rows_layers)
-            for l in changes:
-                W, b = _rows_arrays(layers[l - 1], self.layout)
-                _, _, f, vjp, reads_z, staged = plan[l - 1]
-                plan[l - 1] = RowsLayer(W, b, f, vjp, reads_z, staged and layers[l - 1])
-            net.__dict__["rows_layers"] = tuple(plan)
+            net.__dict__["rows_layers"] = with_arrays(self.rows_layers, layers, changes, self.layout)
         return net
 
     def _layers_with(self, values: dict) -> tuple:
@@ -194,23 +168,6 @@ class Network:
         for (l, kind), value in values.items():
             layers[l - 1] = layers[l - 1].with_parameter(kind, value)
         return tuple(layers)
-
-
-def _rows_arrays(layer, layout: str) -> tuple:
-    """A layer's W and b as the passes read them: (n_in, n_out) and (n_out,) or (1, n_out)."""
-    return (layer.W, layer.b) if layout == "rows" else (layer.W.T, layer.b.reshape(-1))
-
-
-def _derived(record, changes: dict):
-    """``dataclasses.replace(record, **changes)`` without ``__init__``: for values a trusted path
-    made from the record's own validated ones; every field is carried over, no cached property
-    (``rows_layers``) is."""
-    new = object.__new__(type(record))
-    state = new.__dict__  # a frozen dataclass's fields live in __dict__
-    state.update(record.__dict__)
-    state.pop("rows_layers", None)
-    state.update(changes)
-    return new
 
 
 def _validated(net: Network) -> dict:

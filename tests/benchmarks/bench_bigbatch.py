@@ -12,7 +12,7 @@ that the child reads the file itself, charged to its cgroup.
   summed over the same chunks as the data were written (independent of nngrad); max relative
   error per tensor, which must be ~1e-15.
 - memory: the child's peak RSS (``ru_maxrss``, which counts the pages of the mapped file it
-  has touched) beside 2 x one chunk's working set (``passes.run_bytes`` at the chunk) plus the
+  has touched) beside 2 x one chunk's working set (``memory.run_bytes`` at the chunk) plus the
   parameters' bytes; the target is a ratio under 1. Beside it, the peak RSS of the same command
   on a 2-example NPZ (what the interpreter, numpy and nngrad take before any data), and the
   cgroup's own peak (``memory.max_usage_in_bytes``: RSS, page cache and kernel memory).
@@ -174,9 +174,9 @@ def _child(spec: Path, out: Path, chunk: int, group: Path | None) -> tuple:
 
 
 def _working_set(chunk: int, net: dict) -> tuple:
-    """``passes.run_bytes`` of one chunk (keep grads), and the parameters' bytes."""
+    """``memory.run_bytes`` of one chunk (keep grads), and the parameters' bytes."""
     import nngrad
-    from nngrad.numerics.passes import run_bytes
+    from nngrad.numerics.memory import run_bytes
 
     X, T = _block(0, chunk)
     small = nngrad.Network(X=X, T=T, loss="mse", layers=[
