@@ -163,14 +163,24 @@ def _child(spec: Path, out: Path, chunk: int, group: Path | None) -> tuple:
         if group is not None:
             (group / "cgroup.procs").write_text(str(os.getpid()))
 
-    cmd = [sys.executable, "-m", "nngrad", "run", str(spec), "--keep", "grads",
+    cmd = [sys.executable, "-c", LAUNCH, "run", str(spec), "--keep", "grads",
            "--batch-chunk", str(chunk), "-o", str(out)]
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=enter)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=err, preexec_fn=enter, text=True)
         err.seek(0)
-        return usage.ru_maxrss * 1024, proc.returncode, err.read().decode(errors="replace")
+        return int(proc.stdout.split()[-1]) * 1024, proc.returncode, err.read().decode(errors="replace")
+
+
+# The command runs as the grandchild of a small launcher: a child forked from this process
+# counts this process's resident pages, before its exec, in its own peak (ru_maxrss).
+LAUNCH = """import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, "-m", "nngrad", *sys.argv[1:]])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 def _working_set(chunk: int, net: dict) -> tuple:
