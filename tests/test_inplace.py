@@ -91,7 +91,7 @@ AS_NOBODY = """
 import copy, os, sys
 import difflib, json, shutil, tempfile, zipfile, yaml
 import nngrad.cli.app, nngrad.cli.author, nngrad.cli.progress, nngrad.cli.run, nngrad.cli.steps, nngrad.settings
-import nngrad.numerics.descent, nngrad.specs.read, nngrad.specs.specfile, nngrad.specs.write, nngrad.specs.yamlread
+import nngrad.numerics.descent, nngrad.numerics.memory, nngrad.specs.read, nngrad.specs.specfile, nngrad.specs.write, nngrad.specs.yamlread
 import nngrad.render.files, nngrad.render.jsondoc
 settings = nngrad.settings.load_config()  # the interpreter and the package stay root's to read
 nngrad.settings.load_config = lambda path=None: copy.deepcopy(settings)
