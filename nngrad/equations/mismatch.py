@@ -27,6 +27,7 @@ from typing import NamedTuple
 from ..errors import NngradError
 from .build import Explanation, explain
 from .expr import Equation, Expr, Op, Sym, Tr, shape_text
+from .notation import code, plain
 
 FORMS = ('np.dot\'s "shapes (1,5) and (1,1) not aligned: ..."', '@ or np.matmul\'s "matmul: Input '
          'operand 1 has a mismatch in its core dimension 0, ... (size 1 is different from 5)"',
@@ -226,9 +227,6 @@ def _nodes(e: Expr):
 
 def _word(e: Expr) -> str:
     """``W3ᵀ`` -> "W3 without its transpose"; ``dZ3`` -> "dZ3 transposed"."""
-    from .notation import text
-
-    plain = lambda x: text(x, lambda node, inner: inner)  # noqa: E731
     return f"{plain(e.x)} without its transpose" if isinstance(e, Tr) else f"{plain(e)} transposed"
 
 
@@ -269,15 +267,10 @@ def _why(e: Op, reported: Reported) -> str:
 
 
 def _fix(eq: Equation) -> str:
-    from .notation import code
-
     return f"{eq.lhs.name} = {code(eq.rhs)}"
 
 
-def _key(e: Expr) -> str:
-    from .notation import code
-
-    return code(e)
+_key = code  # an expression told by its NumPy code
 
 
 def _shapes(ex: Explanation) -> dict:
